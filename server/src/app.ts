@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Mailer } from './adapters/email/index.js';
+import type { Database, Db } from './db/client.js';
+import type { Env } from './env.js';
+import { KeyRing } from './lib/crypto.js';
+import { AppError } from './lib/errors.js';
+import { registerGuard } from './lib/guard.js';
+import { registerErrorHandling } from './lib/http-errors.js';
+import { LiveConfig } from './lib/live-config.js';
+import { registerMetrics } from './lib/metrics.js';
+import type { Secrets } from './lib/secrets.js';
+import { version } from './lib/version.js';
+import { createAuth, type Auth } from './modules/auth/auth.js';
+import { modules } from './modules/index.js';
+
+export type WebListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface AppOptions {
+  env: Env;
+  secrets: Secrets;
+  database: Database;
+  mailer: Mailer;
+  /** The built Nuxt app's request listener; every non-API GET goes to it. */
+  web?: WebListener;
+  logger?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    env: Env;
+    db: Db;
+    database: Database;
+    live: LiveConfig;
+    auth: Auth;
+    mailer: Mailer;
+    keyRing: KeyRing;
+    secrets: Secrets;
+  }
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { env, database } = options;
+  const app = Fastify({
+    logger:
+      options.logger === false
+        ? false
+        : { level: env.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'] },
+    bodyLimit: env.BODY_LIMIT,
+    trustProxy: env.TRUST_PROXY,
+    // Keep a caller's request id when it is sane, so logs join up across services.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const log = (message: string, error?: unknown) => app.log.warn({ err: error }, message);
+  const live = new LiveConfig(database.db, database.url, version, log);
+  const auth = createAuth({ db: database.db, env, secret: options.secrets.authSecret, mailer: options.mailer, log });
+  app.decorate('env', env);
+  app.decorate('db', database.db);
+  app.decorate('database', database);
+  app.decorate('live', live);
+  app.decorate('auth', auth);
+  app.decorate('mailer', options.mailer);
+  app.decorate('secrets', options.secrets);
+  app.decorate('keyRing', new KeyRing(options.secrets.appKeys));
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        // Nuxt inlines its payload and colour-mode scripts during SSR.
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:', 'https:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameSrc: ["'self'"],
+        frameAncestors: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+      },
+    },
+    strictTransportSecurity: new URL(env.PUBLIC_URL).protocol === 'https:',
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+  registerErrorHandling(app);
+  registerGuard(app, auth);
+  registerMetrics(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Mintreu API', version, description: 'Sell and deliver digital products, licences and API access.' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'mintreu.session_token' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+  app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  for (const { plugin, prefix } of modules) await app.register(plugin, { prefix });
+
+  app.setNotFoundHandler((request) => {
+    throw new AppError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`);
+  });
+  if (options.web) mountWeb(app, options.web);
+
+  app.addHook('onReady', async () => {
+    await live.start();
+  });
+  app.addHook('onClose', async () => {
+    await live.stop();
+  });
+  return app;
+}
+
+/**
+ * Every GET/HEAD outside /api goes to the Nuxt app, after Fastify has set the security headers
+ * and request id, so pages and API share one port, one set of headers and one log.
+ */
+function mountWeb(app: FastifyInstance, web: WebListener) {
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/*',
+    config: { access: 'public' },
+    schema: { hide: true },
+    handler(request, reply) {
+      if (request.url === '/api' || request.url.startsWith('/api/')) {
+        throw new AppError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`);
+      }
+      reply.hijack();
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) reply.raw.setHeader(name, value as string | string[]);
+      }
+      web(request.raw, reply.raw);
+    },
+  });
+}

@@ -1,0 +1,5 @@
+/** Every table, for drizzle-kit and the typed client. Each module owns its own tables.ts. */
+export * from '../modules/auth/tables.js';
+export * from '../modules/mail/tables.js';
+export * from '../lib/config-tables.js';
+export * from '../lib/audit-tables.js';

@@ -1,0 +1,100 @@
+import { desc, sql } from 'drizzle-orm';
+import type { Tx } from '../db/client.js';
+import { auditEvents } from './audit-tables.js';
+import type { Actor } from './actor.js';
+import { sha256 } from './crypto.js';
+import { newId } from './ids.js';
+
+/**
+ * The names of every audited action, `<entity>.<verb>`, in one list so they stay consistent.
+ * Later modules add theirs here.
+ */
+export const auditActions = [
+  'kill_switch.engage',
+  'kill_switch.release',
+  'flag.create',
+  'flag.update',
+  'user.role_change',
+  'user.ban',
+  'user.unban',
+  'user.create_admin',
+] as const;
+export type AuditAction = (typeof auditActions)[number];
+
+export interface AuditEntry {
+  action: AuditAction;
+  entityType: string;
+  entityId?: string | null;
+  before?: unknown;
+  after?: unknown;
+  reason?: string | null;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+const CHAIN_LOCK = 727_002;
+
+type ChainedFields = Omit<typeof auditEvents.$inferSelect, 'seq' | 'hash'>;
+
+/** The hash of one row: its canonical content chained to the previous row's hash. */
+export function chainHash(row: ChainedFields): string {
+  const content = canonical({
+    id: row.id,
+    at: row.at.toISOString(),
+    actorId: row.actorId,
+    action: row.action,
+    entityType: row.entityType,
+    entityId: row.entityId,
+    before: row.before ?? null,
+    after: row.after ?? null,
+    reason: row.reason,
+    ip: row.ip,
+    userAgent: row.userAgent,
+    requestId: row.requestId,
+  });
+  return sha256(`${row.prevHash}\n${content}`);
+}
+
+/**
+ * Appends one event to the chain. Call it inside the transaction that makes the change, so the
+ * change and its record commit or roll back together. The transaction-scoped lock orders appends.
+ */
+export async function recordAudit(tx: Tx, actor: Actor, entry: AuditEntry): Promise<string> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`);
+  const [last] = await tx
+    .select({ hash: auditEvents.hash })
+    .from(auditEvents)
+    .orderBy(desc(auditEvents.seq))
+    .limit(1);
+  const row: ChainedFields = {
+    id: newId('audit'),
+    at: new Date(),
+    actorId: actor.user?.id ?? null,
+    action: entry.action,
+    entityType: entry.entityType,
+    entityId: entry.entityId ?? null,
+    before: toJson(entry.before),
+    after: toJson(entry.after),
+    reason: entry.reason ?? null,
+    ip: actor.ip,
+    userAgent: actor.userAgent,
+    requestId: actor.requestId,
+    prevHash: last?.hash ?? GENESIS_HASH,
+  };
+  await tx.insert(auditEvents).values({ ...row, hash: chainHash(row) });
+  return row.id;
+}
+
+/** JSON as PostgreSQL's jsonb will give it back (dates as strings, no undefined). */
+function toJson(value: unknown): unknown {
+  return value === undefined ? null : JSON.parse(JSON.stringify(value));
+}
+
+/** JSON with object keys sorted at every depth: jsonb does not keep key order. */
+export function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+}

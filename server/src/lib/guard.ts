@@ -1,0 +1,88 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Auth } from '../modules/auth/auth.js';
+import type { Actor, ActorUser, Role } from './actor.js';
+import { AppError } from './errors.js';
+import type { KillSwitchName } from './live-config.js';
+
+/** Who may call a route. Every route declares one; a route without one fails at start-up. */
+export type Access = 'public' | 'customer' | 'support' | 'admin';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    actor: Actor;
+  }
+}
+
+const rank: Record<Role, number> = { customer: 1, support: 2, admin: 3 };
+
+/** Routes that plugins add for themselves (the API reference page); they are public by nature. */
+const pluginOwnedPrefixes = ['/api/docs'];
+
+export function registerGuard(app: FastifyInstance, auth: Auth) {
+  app.addHook('onRoute', (route) => {
+    const access = (route.config as { access?: Access } | undefined)?.access;
+    if (access) return;
+    if (pluginOwnedPrefixes.some((prefix) => route.url.startsWith(prefix))) {
+      route.config = { ...(route.config ?? {}), access: 'public' } as typeof route.config;
+      return;
+    }
+    throw new Error(`Route ${String(route.method)} ${route.url} declares no access rule (config.access)`);
+  });
+
+  app.decorateRequest('actor', null as unknown as Actor);
+  app.addHook('onRequest', async (request) => {
+    request.actor = {
+      user: null,
+      ip: request.ip,
+      userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
+      requestId: request.id,
+    };
+  });
+
+  app.addHook('preHandler', async (request) => {
+    const access = request.routeOptions.config.access ?? 'public';
+    if (access === 'public') return;
+    const user = await sessionUser(auth, request);
+    if (!user) throw new AppError('UNAUTHENTICATED', 'Sign in to continue');
+    if (rank[user.role] < rank[access]) throw new AppError('FORBIDDEN', 'You do not have access to this');
+    request.actor.user = user;
+  });
+}
+
+/** The signed-in user of a request (cookie or bearer token), or null. Public routes may call it. */
+export async function sessionUser(auth: Auth, request: FastifyRequest): Promise<ActorUser | null> {
+  const headers = new Headers();
+  for (const name of ['cookie', 'authorization'] as const) {
+    const value = request.headers[name];
+    if (typeof value === 'string') headers.set(name, value);
+  }
+  if (!headers.has('cookie') && !headers.has('authorization')) return null;
+  const found = await auth.api.getSession({ headers }).catch(() => null);
+  if (!found || found.user.banned) return null;
+  const role = (found.user.role as Role | undefined) ?? 'customer';
+  return {
+    id: found.user.id,
+    name: found.user.name,
+    email: found.user.email,
+    role: role in rank ? role : 'customer',
+    emailVerified: found.user.emailVerified,
+  };
+}
+
+/** A preHandler that refuses new work while a kill switch is engaged: `preHandler: requireSwitch('downloads')`. */
+export function requireSwitch(name: KillSwitchName) {
+  return async function killSwitchGate(request: FastifyRequest, _reply: FastifyReply) {
+    assertSwitchReleased(request.server, name);
+  };
+}
+
+export function assertSwitchReleased(app: FastifyInstance, name: KillSwitchName) {
+  if (app.live.isEngaged(name)) {
+    throw new AppError('KILL_SWITCH_ACTIVE', `The ${name} capability is paused by an operator. Please try again later.`, {
+      details: { switch: name },
+    });
+  }
+}

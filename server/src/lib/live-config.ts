@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { Db } from '../db/client.js';
+import { featureFlags, killSwitches } from './config-tables.js';
+
+export const killSwitchNames = ['payments', 'downloads', 'licensing', 'referrals', 'ai', 'support'] as const;
+export type KillSwitchName = (typeof killSwitchNames)[number];
+
+/** The channel every instance listens on; the payload says what changed. */
+export const CONFIG_CHANNEL = 'mintreu_config';
+
+interface FlagState {
+  enabled: boolean;
+  rollout: number | null;
+}
+
+/**
+ * Kill switches and feature flags held in memory, so the hot path never queries for them.
+ * A change is committed together with `pg_notify(CONFIG_CHANNEL)`; every instance LISTENs and
+ * reloads, so all agree within a second. After a lost connection it reconnects and reloads.
+ */
+export class LiveConfig {
+  switches: Record<KillSwitchName, boolean> = Object.fromEntries(killSwitchNames.map((n) => [n, false])) as Record<
+    KillSwitchName,
+    boolean
+  >;
+  private flags = new Map<string, FlagState>();
+  private listener: pg.Client | null = null;
+  private stopped = false;
+  private retry: NodeJS.Timeout | null = null;
+  /** The public status body, rebuilt on every reload so GET /api/status serialises nothing new. */
+  statusBody = '';
+
+  constructor(
+    private readonly db: Db,
+    private readonly url: string,
+    private readonly version: string,
+    private readonly log: (message: string, error?: unknown) => void = () => {},
+  ) {
+    this.rebuildStatus();
+  }
+
+  async start(): Promise<void> {
+    await this.reload();
+    await this.listen();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    await this.listener?.end().catch(() => {});
+    this.listener = null;
+  }
+
+  async reload(): Promise<void> {
+    const [switchRows, flagRows] = await Promise.all([
+      this.db.select({ name: killSwitches.name, engaged: killSwitches.engaged }).from(killSwitches),
+      this.db
+        .select({ key: featureFlags.key, enabled: featureFlags.enabled, rollout: featureFlags.rollout })
+        .from(featureFlags),
+    ]);
+    for (const row of switchRows) {
+      if ((killSwitchNames as readonly string[]).includes(row.name)) this.switches[row.name as KillSwitchName] = row.engaged;
+    }
+    this.flags = new Map(flagRows.map((row) => [row.key, { enabled: row.enabled, rollout: row.rollout }]));
+    this.rebuildStatus();
+  }
+
+  isEngaged(name: KillSwitchName): boolean {
+    return this.switches[name];
+  }
+
+  /** On for everyone, or for a stable `rollout`% of users (anonymous visitors only at 100%). */
+  isFlagEnabled(key: string, userId?: string | null): boolean {
+    const flag = this.flags.get(key);
+    if (!flag?.enabled) return false;
+    if (flag.rollout === null || flag.rollout >= 100) return true;
+    if (!userId) return false;
+    return bucket(key, userId) < flag.rollout;
+  }
+
+  flagKeys(): string[] {
+    return [...this.flags.keys()];
+  }
+
+  private rebuildStatus() {
+    this.statusBody = JSON.stringify({ killSwitches: this.switches, version: this.version });
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url });
+    const reconnect = (error?: unknown) => {
+      if (this.stopped || this.listener !== client) return;
+      this.listener = null;
+      this.log('config listener lost its connection; reconnecting', error);
+      client.end().catch(() => {});
+      this.scheduleReconnect();
+    };
+    client.on('error', reconnect);
+    client.on('end', () => reconnect());
+    client.on('notification', () => {
+      this.reload().catch((error) => this.log('config reload failed', error));
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CONFIG_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    this.listener = client;
+  }
+
+  private scheduleReconnect() {
+    this.retry = setTimeout(() => {
+      this.listen()
+        .then(() => this.reload())
+        .catch((error) => {
+          this.log('config listener reconnect failed', error);
+          if (!this.stopped) this.scheduleReconnect();
+        });
+    }, 500);
+  }
+}
+
+/** A user's stable position (0–99) for one flag. */
+export function bucket(key: string, userId: string): number {
+  return createHash('sha256').update(`${key}:${userId}`).digest().readUInt32BE(0) % 100;
+}

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import adminOverviewRoutes from './admin/routes.js';
+import auditRoutes from './audit/routes.js';
+import authRoutes from './auth/routes.js';
+import mailboxRoutes from './mail/routes.js';
+import opsRoutes from './ops/routes.js';
+import systemRoutes from './system/routes.js';
+import userAdminRoutes from './users/routes.js';
+
+/** Every module and where it is mounted: the one place to see the whole API surface. */
+export const modules: { prefix: string; plugin: (app: FastifyInstance) => Promise<void> }[] = [
+  { prefix: '', plugin: opsRoutes },
+  { prefix: '/api/auth', plugin: authRoutes },
+  { prefix: '/api', plugin: systemRoutes },
+  { prefix: '/api/admin', plugin: adminOverviewRoutes },
+  { prefix: '/api/admin', plugin: userAdminRoutes },
+  { prefix: '/api/admin', plugin: auditRoutes },
+  { prefix: '/api/admin', plugin: mailboxRoutes },
+];

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { reason } from '../system/schema.js';
+
+export const role = z.enum(['customer', 'support', 'admin']);
+
+export const adminUser = z.object({
+  id: z.string(),
+  name: z.string(),
+  email: z.string(),
+  role,
+  emailVerified: z.boolean(),
+  banned: z.boolean(),
+  banReason: z.string().nullable(),
+  createdAt: z.date(),
+});
+
+export const pageQuery = {
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  perPage: z.coerce.number().int().min(1).max(100).default(20),
+};
+
+export const listUsersQuery = z.object({
+  search: z.string().trim().max(200).optional(),
+  role: role.optional(),
+  ...pageQuery,
+});
+
+export const updateUserBody = z
+  .strictObject({
+    role: role.optional(),
+    banned: z.boolean().optional(),
+    banReason: z.string().trim().max(500).optional(),
+    reason,
+  })
+  .refine((body) => body.role !== undefined || body.banned !== undefined, { message: 'Change the role or the ban' });
+
+export const listMeta = z.object({ page: z.number(), perPage: z.number(), total: z.number() });

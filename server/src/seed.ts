@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { adminExists, ensureAdmin } from './modules/users/service.js';
+
+/**
+ * First run: make sure an administrator exists. ADMIN_EMAIL/ADMIN_PASSWORD when given; otherwise
+ * admin@mintreu.local with a generated password, printed once and kept (mode 600) in DATA_DIR so a
+ * new user can sign in to the admin panel without configuring anything.
+ */
+export async function seedFirstRun(app: FastifyInstance, log: Logger) {
+  const { env } = app;
+  if (await adminExists(app.db)) return;
+  if (env.ADMIN_EMAIL && env.ADMIN_PASSWORD) {
+    await ensureAdmin(app.db, app.auth, { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD });
+    log.info(`created the first administrator ${env.ADMIN_EMAIL}`);
+    return;
+  }
+  const email = env.ADMIN_EMAIL ?? 'admin@mintreu.local';
+  const password = randomBytes(12).toString('base64url');
+  await ensureAdmin(app.db, app.auth, { email, password });
+  const file = join(env.DATA_DIR, 'admin-credentials.txt');
+  writeFileSync(file, `Mintreu first administrator\nemail: ${email}\npassword: ${password}\n`, { mode: 0o600 });
+  log.warn(`created the first administrator ${email} with password ${password} (also saved in ${file}); change it after signing in`);
+}
