@@ -1,8 +1,8 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, statSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
 /**
@@ -32,7 +32,12 @@ export async function startEmbeddedPostgres(options: Options): Promise<EmbeddedP
   try {
     const bin = await binaries();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (owner) chownSync(dir, owner.uid, owner.gid);
+    if (owner) {
+      chownSync(dir, owner.uid, owner.gid);
+      // The postgres user must be able to pass through DATA_DIR (traverse only, not list).
+      const parent = dirname(dir);
+      chmodSync(parent, statSync(parent).mode | 0o111);
+    }
     if (!existsSync(join(dir, 'PG_VERSION'))) initialise(bin.initdb, dir, options.password, owner);
     stopOrphan(dir);
     const port = await freePort();

@@ -91,8 +91,19 @@ export async function ensureAdmin(
   let [existing] = await db.select({ id: users.id, role: users.role }).from(users).where(eq(users.email, email));
   let created = false;
   if (!existing) {
-    const result = await auth.api.signUpEmail({ body: { email, password: input.password, name: input.name ?? 'Administrator' } });
-    existing = { id: result.user.id, role: 'customer' };
+    // Through better-auth's own adapter and hasher, but without the sign-up flow's verification email.
+    const context = await auth.$context;
+    const user = await context.internalAdapter.createUser(
+      { email, name: input.name ?? 'Administrator', emailVerified: true },
+      { method: 'admin' },
+    );
+    await context.internalAdapter.linkAccount({
+      userId: user.id,
+      providerId: 'credential',
+      accountId: user.id,
+      password: await context.password.hash(input.password),
+    });
+    existing = { id: user.id, role: 'customer' };
     created = true;
   }
   if (existing.role === 'admin') return { id: existing.id, created };
