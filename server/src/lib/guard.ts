@@ -14,6 +14,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor;
   }
+  interface FastifyInstance {
+    /** Every route's access rule, as registered: for tests and the operator's eye. */
+    accessRules: { method: string; url: string; access: Access }[];
+  }
 }
 
 const rank: Record<Role, number> = { customer: 1, support: 2, admin: 3 };
@@ -22,14 +26,16 @@ const rank: Record<Role, number> = { customer: 1, support: 2, admin: 3 };
 const pluginOwnedPrefixes = ['/api/docs'];
 
 export function registerGuard(app: FastifyInstance, auth: Auth) {
+  const rules: FastifyInstance['accessRules'] = [];
+  app.decorate('accessRules', rules);
   app.addHook('onRoute', (route) => {
-    const access = (route.config as { access?: Access } | undefined)?.access;
-    if (access) return;
-    if (pluginOwnedPrefixes.some((prefix) => route.url.startsWith(prefix))) {
-      route.config = { ...(route.config ?? {}), access: 'public' } as typeof route.config;
-      return;
+    let access = (route.config as { access?: Access } | undefined)?.access;
+    if (!access && pluginOwnedPrefixes.some((prefix) => route.url.startsWith(prefix))) {
+      access = 'public';
+      route.config = { ...(route.config ?? {}), access } as typeof route.config;
     }
-    throw new Error(`Route ${String(route.method)} ${route.url} declares no access rule (config.access)`);
+    if (!access) throw new Error(`Route ${String(route.method)} ${route.url} declares no access rule (config.access)`);
+    for (const method of [route.method].flat()) rules.push({ method, url: route.url, access });
   });
 
   app.decorateRequest('actor', null as unknown as Actor);
@@ -42,7 +48,9 @@ export function registerGuard(app: FastifyInstance, auth: Auth) {
     };
   });
 
-  app.addHook('preHandler', async (request) => {
+  // onRequest: identity is settled before the body is parsed or validated, so anonymous callers
+  // learn nothing about a protected route's schema and cannot make us parse large bodies.
+  app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config.access ?? 'public';
     if (access === 'public') return;
     const user = await sessionUser(auth, request);
