@@ -33,7 +33,7 @@ describe('route guard', () => {
     const customer = await signUp(t.app);
     for (const route of adminRoutes) {
       const url = route.url.replace(/:(\w+)/g, 'x');
-      const method = route.method as 'GET';
+      const method = route.method as 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
       const anonymous = await t.app.inject({ method, url, payload: method === 'GET' || method === 'HEAD' ? undefined : {} });
       expect(anonymous.statusCode, `${route.method} ${url} anonymous`).toBe(401);
       if (method !== 'HEAD') expect(anonymous.json().error.code).toBe('UNAUTHENTICATED');

@@ -68,7 +68,8 @@ export async function sessionUser(auth: Auth, request: FastifyRequest): Promise<
     if (typeof value === 'string') headers.set(name, value);
   }
   if (!headers.has('cookie') && !headers.has('authorization')) return null;
-  const found = await auth.api.getSession({ headers }).catch(() => null);
+  // Errors propagate: a database outage must answer 503, not pretend the caller is signed out.
+  const found = await auth.api.getSession({ headers });
   if (!found || found.user.banned) return null;
   const role = (found.user.role as Role | undefined) ?? 'customer';
   return {

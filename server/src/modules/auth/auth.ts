@@ -48,6 +48,7 @@ export function createAuth({ db, env, secret, mailer, log }: AuthOptions) {
     secret,
     trustedOrigins,
     telemetry: { enabled: false },
+    logger: { level: 'error', log: (_level, message, ...args) => log(`auth: ${message}`, args[0]) },
     database: drizzleAdapter(db, {
       provider: 'pg',
       schema: { user: users, session: sessions, account: accounts, verification: verifications },
