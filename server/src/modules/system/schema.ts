@@ -1,7 +1,8 @@
+import { changeReasonSchema, flagKeySchema, flagUpdateSchema, killSwitchUpdateSchema } from '@mintreu/contracts';
 import { z } from 'zod';
 import { killSwitchNames } from '../../lib/live-config.js';
 
-export const reason = z.string().trim().min(3, 'Give a reason of at least 3 characters').max(500);
+export const reason = changeReasonSchema;
 
 export const killSwitch = z.object({
   name: z.enum(killSwitchNames),
@@ -11,13 +12,10 @@ export const killSwitch = z.object({
   updatedBy: z.object({ id: z.string(), name: z.string() }).nullable(),
 });
 
-export const setKillSwitchBody = z.strictObject({ engaged: z.boolean(), reason });
+// The web forms' schemas, strict here: unknown fields are refused, never stored.
+export const setKillSwitchBody = killSwitchUpdateSchema.strict();
 
-export const flagKey = z
-  .string()
-  .min(2)
-  .max(64)
-  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'Use lower-case letters, digits, dots, dashes and underscores');
+export const flagKey = flagKeySchema;
 
 export const flag = z.object({
   key: z.string(),
@@ -27,12 +25,7 @@ export const flag = z.object({
   updatedAt: z.date(),
 });
 
-export const setFlagBody = z.strictObject({
-  enabled: z.boolean(),
-  rollout: z.number().int().min(0).max(100).nullable().optional(),
-  description: z.string().trim().max(500).optional(),
-  reason,
-});
+export const setFlagBody = flagUpdateSchema.strict();
 
 export const statusResponse = z.object({
   killSwitches: z.record(z.enum(killSwitchNames), z.boolean()),

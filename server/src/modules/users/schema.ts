@@ -1,7 +1,7 @@
+import { adminUserUpdateSchema, roleSchema } from '@mintreu/contracts';
 import { z } from 'zod';
-import { reason } from '../system/schema.js';
 
-export const role = z.enum(['customer', 'support', 'admin']);
+export const role = roleSchema;
 
 export const adminUser = z.object({
   id: z.string(),
@@ -25,13 +25,8 @@ export const listUsersQuery = z.object({
   ...pageQuery,
 });
 
-export const updateUserBody = z
-  .strictObject({
-    role: role.optional(),
-    banned: z.boolean().optional(),
-    banReason: z.string().trim().max(500).optional(),
-    reason,
-  })
+export const updateUserBody = adminUserUpdateSchema
+  .strict()
   .refine((body) => body.role !== undefined || body.banned !== undefined, { message: 'Change the role or the ban' });
 
 export const listMeta = z.object({ page: z.number(), perPage: z.number(), total: z.number() });

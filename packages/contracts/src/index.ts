@@ -1,0 +1,2 @@
+// Schemas and types that the server and the web app both use.
+export * from './admin.js'

@@ -1,0 +1,39 @@
+const dateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' })
+const dateOnly = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' })
+const number = new Intl.NumberFormat('en-GB')
+
+/** Timestamps are shown in UTC so server and browser render the same text. */
+export function formatDateTime(value: string | null | undefined): string {
+  if (!value) return '—'
+  const date = new Date(value)
+  return Number.isNaN(date.getTime()) ? value : `${dateTime.format(date)} UTC`
+}
+
+export function formatDate(value: string | null | undefined): string {
+  if (!value) return '—'
+  const date = new Date(value)
+  return Number.isNaN(date.getTime()) ? value : dateOnly.format(date)
+}
+
+export function formatNumber(value: number | null | undefined): string {
+  return typeof value === 'number' ? number.format(value) : '—'
+}
+
+/** "Chrome on Linux" from a user-agent string, good enough to tell sessions apart. */
+export function describeUserAgent(ua: string | null | undefined): string {
+  if (!ua) return 'Unknown device'
+  const browser = /Edg\//.test(ua) ? 'Edge'
+    : /OPR\//.test(ua) ? 'Opera'
+      : /Firefox\//.test(ua) ? 'Firefox'
+        : /Chrome\/|Chromium\//.test(ua) ? 'Chrome'
+          : /Safari\//.test(ua) ? 'Safari'
+            : /curl\//.test(ua) ? 'curl'
+              : 'Browser'
+  const os = /Windows/.test(ua) ? 'Windows'
+    : /Android/.test(ua) ? 'Android'
+      : /iPhone|iPad/.test(ua) ? 'iOS'
+        : /Mac OS X/.test(ua) ? 'macOS'
+          : /Linux/.test(ua) ? 'Linux'
+            : null
+  return os ? `${browser} on ${os}` : browser
+}
