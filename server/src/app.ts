@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -14,6 +13,7 @@ import { registerGuard } from './lib/guard.js';
 import { registerErrorHandling } from './lib/http-errors.js';
 import { LiveConfig } from './lib/live-config.js';
 import { registerMetrics } from './lib/metrics.js';
+import { securityHeaders } from './lib/security-headers.js';
 import type { Secrets } from './lib/secrets.js';
 import { version } from './lib/version.js';
 import { createAuth, type Auth } from './modules/auth/auth.js';
@@ -77,29 +77,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('secrets', options.secrets);
   app.decorate('keyRing', new KeyRing(options.secrets.appKeys));
 
-  app.addHook('onRequest', async (request, reply) => {
+  const headers = securityHeaders({ https: new URL(env.PUBLIC_URL).protocol === 'https:' });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(headers);
     reply.header('x-request-id', request.id);
-  });
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        // Nuxt inlines its payload and colour-mode scripts during SSR.
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'blob:', 'https:'],
-        fontSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameSrc: ["'self'"],
-        frameAncestors: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-      },
-    },
-    strictTransportSecurity: new URL(env.PUBLIC_URL).protocol === 'https:',
-    crossOriginResourcePolicy: { policy: 'same-origin' },
+    done();
   });
   registerErrorHandling(app);
   registerGuard(app, auth);

@@ -6,6 +6,8 @@ export default defineNuxtRouteMiddleware(async (to) => {
     return navigateTo({ path: '/sign-in', query: { redirect: to.fullPath } })
   }
   if (!isAdmin.value) {
+    // The server already rendered the 403 page; the browser hydrates it instead of raising the error again.
+    if (import.meta.client && useNuxtApp().isHydrating && useError().value) return
     throw createError({
       status: 403,
       statusText: 'Forbidden',

@@ -49,6 +49,9 @@ export function createAuth({ db, env, secret, mailer, log }: AuthOptions) {
     trustedOrigins,
     telemetry: { enabled: false },
     logger: { level: 'error', log: (_level, message, ...args) => log(`auth: ${message}`, args[0]) },
+    // Unexpected failures (a lost database) are thrown to Fastify's error handler, which answers
+    // 503 or a masked 500 like every other route; expected ones still come back as responses.
+    onAPIError: { throw: true },
     database: drizzleAdapter(db, {
       provider: 'pg',
       schema: { user: users, session: sessions, account: accounts, verification: verifications },

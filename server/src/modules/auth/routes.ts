@@ -61,19 +61,8 @@ async function forward(app: FastifyInstance, request: FastifyRequest, reply: Fas
     reply.header('retry-after', response.headers.get('x-retry-after') ?? '60');
     return send(reply, 429, 'RATE_LIMITED', 'Too many attempts. Please wait a minute and try again.');
   }
-  if (response.status >= 500 && !(await databaseReachable(app))) {
-    // better-auth turns a lost database into a plain 500; say what it is, as every other route does.
-    reply.header('retry-after', '5');
-    return send(reply, 503, 'SERVICE_UNAVAILABLE', 'The service is temporarily unavailable. Please retry shortly.');
-  }
   const code = response.status >= 500 ? 'INTERNAL' : parsed.code || codeByStatus[response.status] || 'BAD_REQUEST';
   const message = response.status >= 500 ? 'Internal server error' : parsed.message || response.statusText;
   return send(reply, response.status >= 500 ? 500 : response.status, code, message);
 }
 
-async function databaseReachable(app: FastifyInstance): Promise<boolean> {
-  return app.database.pool.query('select 1').then(
-    () => true,
-    () => false,
-  );
-}
