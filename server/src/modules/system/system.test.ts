@@ -108,7 +108,10 @@ describe('kill switches and flags', () => {
     });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ key: 'new-dashboard', enabled: true, rollout: 30 });
-    expect(await eventually(() => b.app.live.flagKeys().includes('new-dashboard'), 1000)).toBe(true);
+    // Both instances hear of the new flag through NOTIFY, not only the one that wrote it.
+    for (const instance of [a, b]) {
+      expect(await eventually(() => instance.app.live.flagKeys().includes('new-dashboard'), 1000)).toBe(true);
+    }
 
     const ids = Array.from({ length: 2000 }, (_, i) => `usr_${i}`);
     const on = ids.filter((id) => b.app.live.isFlagEnabled('new-dashboard', id)).length;
