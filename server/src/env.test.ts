@@ -25,7 +25,6 @@ describe('loadEnv', () => {
       REQUIRE_EMAIL_VERIFICATION: false,
       SIGN_IN_RATE_LIMIT: 10,
       SERVE_WEB: true,
-      SEED_DEMO: true,
       TRUST_PROXY: false,
       BODY_LIMIT: 1_048_576,
     });

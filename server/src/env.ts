@@ -33,7 +33,6 @@ const schema = z.object({
   BODY_LIMIT: z.coerce.number().int().min(1024).default(1_048_576),
   /** Serve the built Nuxt app from this process (off for API-only instances and tests). */
   SERVE_WEB: booleanish.default(true),
-  SEED_DEMO: booleanish.default(true),
   TRUST_PROXY: booleanish.default(false),
 });
 
