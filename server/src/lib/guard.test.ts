@@ -1,7 +1,8 @@
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asAdmin, createTestApp, signUp, type TestApp } from '../../test/helpers.js';
-import { registerGuard } from './guard.js';
+import { asAdmin, createTestApp, eventually, signUp, type TestApp } from '../../test/helpers.js';
+import { registerErrorHandling } from './http-errors.js';
+import { registerGuard, requireSwitch } from './guard.js';
 
 describe('route guard', () => {
   let t: TestApp & { dropDatabase(): Promise<void> };
@@ -69,5 +70,27 @@ describe('route guard', () => {
     await t.app.inject({ method: 'POST', url: '/api/auth/sign-out', headers: user.headers, payload: {} });
     const after = await t.app.inject({ method: 'GET', url: '/api/auth/get-session', headers: user.headers });
     expect(after.json()).toBeNull();
+  });
+
+  it('requireSwitch refuses new work with 503 KILL_SWITCH_ACTIVE while the switch is engaged', async () => {
+    const admin = await asAdmin(t.app);
+    const app = Fastify();
+    app.decorate('live', t.app.live);
+    registerErrorHandling(app);
+    registerGuard(app, t.app.auth);
+    app.post('/api/things', { config: { access: 'public' }, preHandler: requireSwitch('downloads') }, async () => ({ made: true }));
+    await app.ready();
+    expect((await app.inject({ method: 'POST', url: '/api/things', payload: {} })).json()).toEqual({ made: true });
+
+    await t.app.inject({ method: 'PUT', url: '/api/admin/kill-switches/downloads', headers: admin.headers, payload: { engaged: true, reason: 'drill' } });
+    expect(await eventually(() => t.app.live.isEngaged('downloads'))).toBe(true);
+    const refused = await app.inject({ method: 'POST', url: '/api/things', payload: {} });
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json().error).toMatchObject({ code: 'KILL_SWITCH_ACTIVE', details: { switch: 'downloads' } });
+
+    await t.app.inject({ method: 'PUT', url: '/api/admin/kill-switches/downloads', headers: admin.headers, payload: { engaged: false, reason: 'drill over' } });
+    expect(await eventually(() => !t.app.live.isEngaged('downloads'))).toBe(true);
+    expect((await app.inject({ method: 'POST', url: '/api/things', payload: {} })).statusCode).toBe(200);
+    await app.close();
   });
 });
