@@ -34,7 +34,8 @@ export function useSession() {
   }
 
   async function signUp(input: { name: string; email: string; password: string }) {
-    await api('/api/auth/sign-up/email', { method: 'POST', body: input })
+    // callbackURL: where the emailed verification link lands once it has verified the address.
+    await api('/api/auth/sign-up/email', { method: 'POST', body: { ...input, callbackURL: '/account' } })
     await refresh()
   }
 
