@@ -72,13 +72,41 @@ describe('HTTP foundation', () => {
     expect(hostile.headers['x-request-id']).not.toBe('<script>');
   });
 
-  it('sends security headers', async () => {
+  it('sends strict security headers on API responses', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/api/status' });
-    expect(response.headers['content-security-policy']).toContain("object-src 'none'");
-    expect(response.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+    expect(response.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
     expect(response.headers['x-content-type-options']).toBe('nosniff');
-    expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(response.headers['x-frame-options']).toBe('DENY');
+    expect(response.headers['referrer-policy']).toBe('no-referrer');
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
+    expect(response.headers['strict-transport-security']).toBeUndefined(); // plain-http PUBLIC_URL
+  });
+
+  it('hands pages to the web app with document security headers, and keeps /api for the API', async () => {
+    const web = await createTestApp({
+      url: t.database.url,
+      web: (_req, res) => {
+        res.setHeader('content-type', 'text/html');
+        res.end('<!doctype html><p>page</p>');
+      },
+    });
+    try {
+      const page = await web.app.inject({ method: 'GET', url: '/account/security' });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('<p>page</p>');
+      expect(page.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
+      expect(page.headers['content-security-policy']).toContain("object-src 'none'");
+      expect(page.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+      expect(page.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(page.headers['x-request-id']).toEqual(expect.any(String));
+      const missing = await web.app.inject({ method: 'GET', url: '/api/not-a-route' });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json().error.code).toBe('NOT_FOUND');
+      const post = await web.app.inject({ method: 'POST', url: '/account/security', payload: {} });
+      expect(post.statusCode).toBe(404);
+    } finally {
+      await web.close();
+    }
   });
 
   it('serves the OpenAPI 3.1 document and its reference page', async () => {

@@ -79,7 +79,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const headers = securityHeaders({ https: new URL(env.PUBLIC_URL).protocol === 'https:' });
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(headers);
+    reply.headers(headers.api);
     reply.header('x-request-id', request.id);
     done();
   });
@@ -108,7 +108,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((request) => {
     throw new AppError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`);
   });
-  if (options.web) mountWeb(app, options.web);
+  if (options.web) mountWeb(app, options.web, headers.document);
 
   app.addHook('onReady', async () => {
     await live.start();
@@ -123,7 +123,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
  * Every GET/HEAD outside /api goes to the Nuxt app, after Fastify has set the security headers
  * and request id, so pages and API share one port, one set of headers and one log.
  */
-function mountWeb(app: FastifyInstance, web: WebListener) {
+function mountWeb(app: FastifyInstance, web: WebListener, documentHeaders: Record<string, string>) {
   app.route({
     method: ['GET', 'HEAD'],
     url: '/*',
@@ -134,6 +134,7 @@ function mountWeb(app: FastifyInstance, web: WebListener) {
         throw new AppError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`);
       }
       reply.hijack();
+      reply.headers(documentHeaders);
       for (const [name, value] of Object.entries(reply.getHeaders())) {
         if (value !== undefined) reply.raw.setHeader(name, value as string | string[]);
       }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { mailboxMailer, type Mailer } from '../src/adapters/email/index.js';
-import { buildApp } from '../src/app.js';
+import { buildApp, type WebListener } from '../src/app.js';
 import { connect, type Database } from '../src/db/client.js';
 import { loadEnv, type Env } from '../src/env.js';
 import { KeyRing } from '../src/lib/crypto.js';
@@ -45,7 +45,7 @@ export interface TestApp {
 
 /** buildApp() on a database (a fresh clone unless `url` is given), ready for `app.inject`. */
 export async function createTestApp(
-  options: { url?: string; env?: Record<string, string>; mailer?: Mailer } = {},
+  options: { url?: string; env?: Record<string, string>; mailer?: Mailer; web?: WebListener } = {},
 ): Promise<TestApp & { dropDatabase(): Promise<void> }> {
   const owned = options.url ? undefined : await createTestDatabase();
   const url = options.url ?? owned!.url;
@@ -56,6 +56,7 @@ export async function createTestApp(
     secrets: testSecrets,
     database,
     mailer: options.mailer ?? mailboxMailer(database.db, env.MAIL_FROM),
+    web: options.web,
     logger: false,
   });
   await app.ready();

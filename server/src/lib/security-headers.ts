@@ -2,11 +2,29 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 
 /**
- * helmet's security headers, computed once at start-up and applied with one `reply.headers()` per
- * request: the headers never vary per request, and running helmet's middleware on the hot path
- * cost a fifth of GET /api/status's CPU.
+ * Security headers, computed once at start-up and applied with one `reply.headers()` per request:
+ * they never vary per request, and running helmet's middleware on the hot path cost a fifth of
+ * GET /api/status's CPU. See docs/decisions/0003-security-headers-once.md.
+ *
+ * `api` is for JSON responses (OWASP REST guidance: nothing may frame, render or sniff them);
+ * `document` is helmet's full set for the HTML pages the web app renders.
  */
-export function securityHeaders(options: { https: boolean }): Record<string, string> {
+export function securityHeaders(options: { https: boolean }): { api: Record<string, string>; document: Record<string, string> } {
+  const hsts: Record<string, string> = options.https ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {};
+  return {
+    api: {
+      'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+      'cross-origin-resource-policy': 'same-origin',
+      ...hsts,
+    },
+    document: documentHeaders(options),
+  };
+}
+
+function documentHeaders(options: { https: boolean }): Record<string, string> {
   const middleware = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
