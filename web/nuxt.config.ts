@@ -1,5 +1,3 @@
-import { fileURLToPath } from 'node:url'
-
 const apiInternalBase = process.env.NUXT_API_INTERNAL_BASE || 'http://127.0.0.1:3000'
 
 // Nuxt is the web front of Mintreu: server-rendered storefront, customer dashboard and admin panel.
@@ -9,10 +7,6 @@ export default defineNuxtConfig({
   compatibilityDate: '2025-07-15',
   modules: ['@nuxt/ui'],
   css: ['~/assets/css/main.css'],
-  alias: {
-    // zod schemas shared with the API server
-    '#contracts': fileURLToPath(new URL('../packages/contracts/src', import.meta.url)),
-  },
   devtools: { enabled: false },
   telemetry: false,
 
@@ -45,6 +39,8 @@ export default defineNuxtConfig({
 
   nitro: {
     preset: 'node-listener',
+    // The listener serves its own /_nuxt assets and public files; Fastify just hands it every non-API request.
+    serveStatic: true,
     // `nuxt dev` (port 3001) forwards /api to the Fastify dev server so the browser stays same-origin.
     devProxy: {
       '/api': { target: `${apiInternalBase}/api`, changeOrigin: false },

@@ -14,7 +14,9 @@ async function main() {
   const env = loadEnv();
   const log = pino({ level: env.LOG_LEVEL });
   const infra = await startInfrastructure(env, log);
-  process.env.NUXT_API_INTERNAL_BASE ??= `http://127.0.0.1:${env.PORT}`;
+  // Server-side rendering calls the API over loopback, or the one address we listen on.
+  const internalHost = ['0.0.0.0', '::', '127.0.0.1', 'localhost'].includes(env.HOST) ? '127.0.0.1' : env.HOST;
+  process.env.NUXT_API_INTERNAL_BASE ??= `http://${internalHost.includes(':') ? `[${internalHost}]` : internalHost}:${env.PORT}`;
   const web = env.SERVE_WEB ? await loadWeb(log) : undefined;
   const app = await buildApp({ env, secrets: infra.secrets, database: infra.database, mailer: infra.mailer, web });
 

@@ -1,5 +1,5 @@
 // Response shapes of the Mintreu API as the web uses them (see /work/shared/API.md).
-import type { KillSwitchName, Role } from '#contracts/admin'
+import type { KillSwitchName, Role } from '@mintreu/contracts'
 
 export type { KillSwitchName, Role }
 
@@ -97,7 +97,7 @@ export interface FeatureFlag {
 export interface AuditEntry {
   id: string
   at: string
-  actor: (ActorRef & { email: string }) | null
+  actor: { id: string; name: string | null; email: string | null } | null
   action: string
   entityType: string
   entityId: string | null

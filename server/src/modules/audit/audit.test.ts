@@ -65,6 +65,10 @@ describe('audit log', () => {
 
     const engages = await t.app.inject({ method: 'GET', url: '/api/admin/audit?action=kill_switch.engage', headers: admin.headers });
     expect(engages.json().data.map((e: { entityId: string }) => e.entityId).sort()).toEqual(['downloads', 'payments', 'support']);
+    const prefix = await t.app.inject({ method: 'GET', url: '/api/admin/audit?action=kill_switch.', headers: admin.headers });
+    expect(prefix.json().data).toHaveLength(6);
+    const literal = await t.app.inject({ method: 'GET', url: '/api/admin/audit?action=kill_switch_', headers: admin.headers });
+    expect(literal.json().data).toEqual([]); // `_` is not a wildcard
     const byActor = await t.app.inject({ method: 'GET', url: `/api/admin/audit?actorId=${admin.userId}`, headers: admin.headers });
     expect(byActor.json().data).toHaveLength(6);
     const future = await t.app.inject({ method: 'GET', url: '/api/admin/audit?from=2999-01-01', headers: admin.headers });

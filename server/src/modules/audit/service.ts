@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, gte, lt, lte, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, like, lt, lte, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { chainHash, GENESIS_HASH } from '../../lib/audit.js';
 import { auditEvents } from '../../lib/audit-tables.js';
@@ -26,7 +26,8 @@ function decodeCursor(cursor: string): number {
 /** Newest first, filtered, paged by an opaque cursor; actors joined in the same query. */
 export async function listAudit(db: Db, query: AuditQuery) {
   const filters: SQL[] = [];
-  if (query.action) filters.push(eq(auditEvents.action, query.action));
+  // `user.` finds every user action; a full name finds that action.
+  if (query.action) filters.push(like(auditEvents.action, `${query.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
   if (query.entityType) filters.push(eq(auditEvents.entityType, query.entityType));
   if (query.entityId) filters.push(eq(auditEvents.entityId, query.entityId));
   if (query.actorId) filters.push(eq(auditEvents.actorId, query.actorId));

@@ -18,7 +18,7 @@ export function renderMail(message: Message): OutgoingMail {
   const action = message.action
     ? `<p style="margin:24px 0"><a href="${escapeHtml(message.action.url)}" style="background:#16a34a;color:#fff;` +
       `padding:12px 20px;border-radius:6px;text-decoration:none;display:inline-block">${escapeHtml(message.action.label)}</a></p>` +
-      `<p style="margin:0 0 16px;font-size:13px;color:#555">Or paste this link into your browser: ${escapeHtml(message.action.url)}</p>`
+      `<p style="margin:0 0 16px;font-size:13px;color:#555;overflow-wrap:anywhere">Or paste this link into your browser: ${escapeHtml(message.action.url)}</p>`
     : '';
   const footer = escapeHtml(message.footer ?? 'You received this email because of your account at Mintreu.');
   const html =
