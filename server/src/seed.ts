@@ -23,5 +23,10 @@ export async function seedFirstRun(app: FastifyInstance, log: Logger) {
   await ensureAdmin(app.db, app.auth, { email, password });
   const file = join(env.DATA_DIR, 'admin-credentials.txt');
   writeFileSync(file, `Mintreu first administrator\nemail: ${email}\npassword: ${password}\n`, { mode: 0o600 });
-  log.warn(`created the first administrator ${email} with password ${password} (also saved in ${file}); change it after signing in`);
+  log.warn(`created the first administrator ${email} (password saved in ${file})`);
+  // Said plainly too, for the person who just ran `npm start`.
+  process.stdout.write(
+    `\n  First administrator created — sign in at ${env.PUBLIC_URL}/sign-in\n    email:    ${email}\n    password: ${password}\n` +
+      `  (also saved in ${file}; change it under Account → Security)\n\n`,
+  );
 }
