@@ -27,6 +27,22 @@ describe('kill switches and flags', () => {
     });
   });
 
+  it('answers /api/status from memory, without a query', async () => {
+    const pool = a.database.pool;
+    let queries = 0;
+    const query = pool.query.bind(pool);
+    const connect = pool.connect.bind(pool);
+    pool.query = ((...args: Parameters<typeof pool.query>) => (queries++, query(...args))) as typeof pool.query;
+    pool.connect = ((...args: Parameters<typeof pool.connect>) => (queries++, connect(...args))) as typeof pool.connect;
+    try {
+      for (let i = 0; i < 20; i++) expect((await a.app.inject({ method: 'GET', url: '/api/status' })).statusCode).toBe(200);
+    } finally {
+      pool.query = query;
+      pool.connect = connect;
+    }
+    expect(queries).toBe(0);
+  });
+
   it('requires a reason to engage a switch', async () => {
     const response = await a.app.inject({
       method: 'PUT',
