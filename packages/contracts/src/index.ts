@@ -1,2 +1,3 @@
 // Schemas and types that the server and the web app both use.
 export * from './admin.js'
+export * from './catalog.js'

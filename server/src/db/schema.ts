@@ -3,3 +3,4 @@ export * from '../modules/auth/tables.js';
 export * from '../modules/mail/tables.js';
 export * from '../lib/config-tables.js';
 export * from '../lib/audit-tables.js';
+export * from '../modules/catalog/tables.js';
