@@ -18,6 +18,16 @@ export const auditActions = [
   'user.ban',
   'user.unban',
   'user.create_admin',
+  'product.create',
+  'product.update',
+  'product.delete',
+  'category.create',
+  'category.update',
+  'category.delete',
+  'plan.create',
+  'plan.update',
+  'plan.delete',
+  'plan.reorder',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

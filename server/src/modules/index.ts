@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import adminOverviewRoutes from './admin/routes.js';
 import auditRoutes from './audit/routes.js';
 import authRoutes from './auth/routes.js';
+import { catalogAdminRoutes, catalogRoutes } from './catalog/routes.js';
+import { seoRoutes } from './catalog/seo-routes.js';
 import mailboxRoutes from './mail/routes.js';
 import opsRoutes from './ops/routes.js';
 import systemRoutes from './system/routes.js';
@@ -16,4 +18,7 @@ export const modules: { prefix: string; plugin: (app: FastifyInstance) => Promis
   { prefix: '/api/admin', plugin: userAdminRoutes },
   { prefix: '/api/admin', plugin: auditRoutes },
   { prefix: '/api/admin', plugin: mailboxRoutes },
+  { prefix: '/api', plugin: catalogRoutes },
+  { prefix: '/api/admin', plugin: catalogAdminRoutes },
+  { prefix: '', plugin: seoRoutes },
 ];
