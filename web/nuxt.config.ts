@@ -22,6 +22,10 @@ export default defineNuxtConfig({
   runtimeConfig: {
     // Absolute base for API calls made during server-side rendering (a relative /api/... would stay inside Nitro).
     apiInternalBase, // NUXT_API_INTERNAL_BASE at run time
+    public: {
+      // Absolute origin for canonical links, og:url and JSON-LD (NUXT_PUBLIC_SITE_URL; the server sets it).
+      siteUrl: 'http://localhost:3000',
+    },
   },
 
   ui: { fonts: false },

@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Mailer } from './adapters/email/index.js';
+import { createStorage, type Storage } from './adapters/storage/index.js';
 import type { Database, Db } from './db/client.js';
 import type { Env } from './env.js';
 import { KeyRing } from './lib/crypto.js';
@@ -13,6 +14,7 @@ import { registerGuard } from './lib/guard.js';
 import { registerErrorHandling } from './lib/http-errors.js';
 import { LiveConfig } from './lib/live-config.js';
 import { registerMetrics } from './lib/metrics.js';
+import { createPageCache } from './lib/page-cache.js';
 import { securityHeaders } from './lib/security-headers.js';
 import type { Secrets } from './lib/secrets.js';
 import { version } from './lib/version.js';
@@ -26,6 +28,8 @@ export interface AppOptions {
   secrets: Secrets;
   database: Database;
   mailer: Mailer;
+  /** Where files live; by default the one STORAGE_DRIVER chooses. */
+  storage?: Storage;
   /** The built Nuxt app's request listener; every non-API GET goes to it. */
   web?: WebListener;
   logger?: boolean;
@@ -41,6 +45,7 @@ declare module 'fastify' {
     mailer: Mailer;
     keyRing: KeyRing;
     secrets: Secrets;
+    storage: Storage;
   }
 }
 
@@ -76,6 +81,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('mailer', options.mailer);
   app.decorate('secrets', options.secrets);
   app.decorate('keyRing', new KeyRing(options.secrets.appKeys));
+  const storage = options.storage ?? createStorage(env);
+  app.decorate('storage', storage);
 
   const headers = securityHeaders({ https: new URL(env.PUBLIC_URL).protocol === 'https:' });
   app.addHook('onRequest', (request, reply, done) => {
@@ -120,23 +127,39 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook('onClose', async () => {
     await live.stop();
+    await storage.close();
   });
   return app;
 }
 
+/** Storefront pages worth caching for anonymous visitors: home, catalogue, product pages. */
+const cacheablePage = /^\/(products(\/[^/?#]+)?)?(\?.*)?$/;
+const signedIn = (cookie: string | undefined) => Boolean(cookie?.includes('mintreu.session_token'));
+
 /**
  * Every GET/HEAD outside /api goes to the Nuxt app, after Fastify has set the security headers
- * and request id, so pages and API share one port, one set of headers and one log.
+ * and request id, so pages and API share one port, one set of headers and one log. Anonymous
+ * catalogue pages come from the page cache.
  */
 function mountWeb(app: FastifyInstance, web: WebListener, documentHeaders: Record<string, string>) {
+  const pages = createPageCache(web, {
+    freshMs: app.env.PAGE_CACHE_SECONDS * 1000,
+    staleMs: 10 * 60 * 1000,
+    maxEntries: 1000,
+    generation: () => app.live.generation,
+  });
   app.route({
     method: ['GET', 'HEAD'],
     url: '/*',
     config: { access: 'public' },
     schema: { hide: true },
-    handler(request, reply) {
+    async handler(request, reply) {
       if (request.url === '/api' || request.url.startsWith('/api/')) {
         throw new AppError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`);
+      }
+      if (app.env.PAGE_CACHE_SECONDS > 0 && cacheablePage.test(request.url) && !signedIn(request.headers.cookie)) {
+        const page = await pages.get(request.url, { host: request.headers.host ?? 'localhost' });
+        return reply.status(page.status).headers(page.headers).headers(documentHeaders).header('x-cache', page.state).send(page.body);
       }
       reply.hijack();
       reply.headers(documentHeaders);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 
 /** Every setting the server reads, parsed once at boot. `.env.example` documents each. */
@@ -34,9 +35,42 @@ const schema = z.object({
   /** Serve the built Nuxt app from this process (off for API-only instances and tests). */
   SERVE_WEB: booleanish.default(true),
   TRUST_PROXY: booleanish.default(false),
+  /** How long an anonymous visitor's catalogue page is served from memory (0 turns the cache off). */
+  PAGE_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  /** Seed the demo catalogue when the catalogue is empty (first run). */
+  SEED_DEMO: booleanish.default(true),
+  /** Where uploaded files live: `local` disk (STORAGE_DIR) or S3-compatible object storage (S3_*). */
+  STORAGE_DRIVER: z.enum(['local', 's3']).default('local'),
+  /** The local driver's directory; default DATA_DIR/files. */
+  STORAGE_DIR: z.string().optional(),
+  S3_BUCKET: z.string().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  /** An S3-compatible endpoint (MinIO, R2, …); unset for AWS S3. */
+  S3_ENDPOINT: z.url().optional(),
+  /** Without these two, the AWS SDK's default credential chain (environment, instance role…) is used. */
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** `bucket` in the path rather than the host name; most S3-compatible servers want true. */
+  S3_FORCE_PATH_STYLE: booleanish.default(false),
+  /** Largest product file accepted by the upload endpoint, in bytes (default 5 GiB). */
+  MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(5 * 1024 ** 3),
+  GITHUB_API_URL: z.url().default('https://api.github.com'),
+  GITLAB_API_URL: z.url().default('https://gitlab.com/api/v4'),
+  /** Tests and development only: let source URLs point at loopback/private addresses. Refused in production. */
+  ALLOW_PRIVATE_SOURCE_HOSTS: booleanish.default(false),
+}).superRefine((env, ctx) => {
+  if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) {
+    ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when STORAGE_DRIVER=s3' });
+  }
+  if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
+    ctx.addIssue({ code: 'custom', path: ['S3_SECRET_ACCESS_KEY'], message: 'set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither' });
+  }
+  if (env.ALLOW_PRIVATE_SOURCE_HOSTS && env.NODE_ENV === 'production') {
+    ctx.addIssue({ code: 'custom', path: ['ALLOW_PRIVATE_SOURCE_HOSTS'], message: 'is for tests and development only; not allowed in production' });
+  }
 });
 
-export type Env = z.infer<typeof schema> & { PUBLIC_URL: string };
+export type Env = z.infer<typeof schema> & { PUBLIC_URL: string; STORAGE_DIR: string };
 
 export class EnvError extends Error {}
 
@@ -49,5 +83,9 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     throw new EnvError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const env = parsed.data;
-  return { ...env, PUBLIC_URL: env.PUBLIC_URL ?? `http://localhost:${env.PORT}` };
+  return {
+    ...env,
+    PUBLIC_URL: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+    STORAGE_DIR: env.STORAGE_DIR ?? join(env.DATA_DIR, 'files'),
+  };
 }

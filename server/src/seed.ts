@@ -3,14 +3,26 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { seedDemoCatalog } from './modules/catalog/demo/seed.js';
 import { adminExists, ensureAdmin } from './modules/users/service.js';
 
 /**
- * First run: make sure an administrator exists. ADMIN_EMAIL/ADMIN_PASSWORD when given; otherwise
+ * First run: an administrator, and (unless SEED_DEMO=false) the demo catalogue.
+ *
+ * The administrator: ADMIN_EMAIL/ADMIN_PASSWORD when given; otherwise
  * admin@mintreu.local with a generated password, printed once and kept (mode 600) in DATA_DIR so a
  * new user can sign in to the admin panel without configuring anything.
  */
 export async function seedFirstRun(app: FastifyInstance, log: Logger) {
+  await ensureFirstAdmin(app, log);
+  if (app.env.SEED_DEMO) {
+    const started = Date.now();
+    const seeded = await seedDemoCatalog(app);
+    if (seeded) log.info(`seeded the demo catalogue (${seeded} products) in ${Date.now() - started} ms; SEED_DEMO=false to start empty`);
+  }
+}
+
+async function ensureFirstAdmin(app: FastifyInstance, log: Logger) {
   const { env } = app;
   if (await adminExists(app.db)) return;
   if (env.ADMIN_EMAIL && env.ADMIN_PASSWORD) {

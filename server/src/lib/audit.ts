@@ -28,6 +28,12 @@ export const auditActions = [
   'plan.update',
   'plan.delete',
   'plan.reorder',
+  'source.create',
+  'source.upload',
+  'source.update',
+  'source.delete',
+  'source.verify',
+  'media.upload',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -8,6 +8,8 @@ export { killSwitchNames, type KillSwitchName };
 
 /** The channel every instance listens on; the payload says what changed. */
 export const CONFIG_CHANNEL = 'mintreu_config';
+/** Catalogue changes (products, categories, plans): only caches care. Same name as catalog/events.ts. */
+export const CATALOG_CHANNEL = 'mintreu_catalog';
 
 interface FlagState {
   enabled: boolean;
@@ -30,6 +32,11 @@ export class LiveConfig {
   private retry: NodeJS.Timeout | null = null;
   /** The public status body, rebuilt on every reload so GET /api/status serialises nothing new. */
   statusBody = '';
+  /**
+   * Bumped on every change this instance hears of (and after a reconnect, when changes may have been
+   * missed): what rendered pages show depends on both the catalogue and the kill switches.
+   */
+  generation = 0;
 
   constructor(
     private readonly db: Db,
@@ -98,12 +105,14 @@ export class LiveConfig {
     };
     client.on('error', reconnect);
     client.on('end', () => reconnect());
-    client.on('notification', () => {
-      this.reload().catch((error) => this.log('config reload failed', error));
+    client.on('notification', (message) => {
+      this.generation++;
+      if (message.channel === CONFIG_CHANNEL) this.reload().catch((error) => this.log('config reload failed', error));
     });
     try {
       await client.connect();
       await client.query(`LISTEN ${CONFIG_CHANNEL}`);
+      await client.query(`LISTEN ${CATALOG_CHANNEL}`);
     } catch (error) {
       await client.end().catch(() => {});
       throw error;
@@ -114,7 +123,10 @@ export class LiveConfig {
   private scheduleReconnect() {
     this.retry = setTimeout(() => {
       this.listen()
-        .then(() => this.reload())
+        .then(() => {
+          this.generation++;
+          return this.reload();
+        })
         .catch((error) => {
           this.log('config listener reconnect failed', error);
           if (!this.stopped) this.scheduleReconnect();

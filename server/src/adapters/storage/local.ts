@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { assertValidKey, meter, ObjectNotFoundError, type ByteRange, type Storage } from './types.js';
+
+const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
+
+/**
+ * Files on local disk under `root`. A put streams to a hidden temp file beside the target and
+ * renames it into place once every byte is on disk, so readers never see half a file and an
+ * interrupted upload leaves nothing (temp names start with a dot, which no valid key does).
+ */
+export function localStorage(rootDir: string): Storage {
+  const root = resolve(rootDir);
+
+  const pathOf = (key: string) => {
+    assertValidKey(key);
+    const path = resolve(root, key);
+    // Belt and braces: the key rules already make escaping the root impossible.
+    if (!path.startsWith(root + sep)) throw new Error('Storage key escapes the storage directory');
+    return path;
+  };
+
+  /** Removes directories emptied by a delete, up to (not including) the root. */
+  async function pruneEmptyParents(path: string) {
+    for (let dir = dirname(path); dir.startsWith(root + sep); dir = dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        return; // not empty (or already gone): stop here
+      }
+    }
+  }
+
+  return {
+    driver: 'local',
+
+    async put(key, body, options = {}) {
+      const target = pathOf(key);
+      await mkdir(dirname(target), { recursive: true });
+      const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+      const handle = await open(temp, 'wx', 0o640);
+      const counted = meter(options.maxBytes);
+      try {
+        await pipeline(body, counted.stream, handle.createWriteStream({ autoClose: false }));
+        await handle.sync();
+        await handle.close();
+        await rename(temp, target);
+        return counted.result();
+      } catch (error) {
+        body.destroy();
+        await handle.close().catch(() => {});
+        await unlink(temp).catch(() => {});
+        throw error;
+      }
+    },
+
+    async stat(key) {
+      try {
+        const info = await stat(pathOf(key));
+        return info.isFile() ? { size: info.size, lastModified: info.mtime, contentType: null } : null;
+      } catch (error) {
+        if (isMissing(error)) return null;
+        throw error;
+      }
+    },
+
+    async createReadStream(key, range?: ByteRange) {
+      const path = pathOf(key);
+      let handle;
+      try {
+        handle = await open(path, 'r');
+      } catch (error) {
+        if (isMissing(error)) throw new ObjectNotFoundError(key);
+        throw error;
+      }
+      if (range && (range.start < 0 || range.end < range.start)) {
+        await handle.close();
+        throw new RangeError(`Invalid byte range ${range.start}-${range.end}`);
+      }
+      // The open handle keeps the bytes readable even if the file is replaced or deleted meanwhile.
+      return handle.createReadStream({ start: range?.start, end: range?.end });
+    },
+
+    async delete(key) {
+      const path = pathOf(key);
+      try {
+        await unlink(path);
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+      }
+      await pruneEmptyParents(path);
+    },
+
+    async close() {},
+  };
+}

@@ -1,0 +1,381 @@
+// The storefront catalogue: response shapes (API.md "Catalog", docs/catalog-api-notes.md), the URL query that
+// holds the catalogue's state, and the formatting every catalogue component shares (money, sizes, licences).
+import type { LocationQuery, LocationQueryRaw } from 'vue-router'
+import {
+  billingCycles, isFreeProduct, productSorts, productTypeRules, productTypes,
+  type BillingCycle, type LicenseType, type ProductType,
+} from '@mintreu/contracts'
+import type { Paginated } from '~/types/api'
+
+export type { BillingCycle, LicenseType, ProductType }
+export type ProductSort = typeof productSorts[number]
+
+export interface CategoryRef {
+  id: string
+  slug: string
+  name: string
+}
+
+export interface Product {
+  id: string
+  slug: string
+  title: string
+  shortDescription: string | null
+  description: string | null
+  image: string | null
+  /** Minor units of `currency` (49900 INR is ₹499.00). */
+  price: number
+  currency: string
+  /** Slug of the first category. */
+  category: string | null
+  categories: CategoryRef[]
+  type: ProductType
+  version: string | null
+  status: string
+  featured: boolean
+  downloads: number
+  rating: number
+  demoUrl: string | null
+  /** Public only for freebies; null otherwise. */
+  githubUrl: string | null
+  documentationUrl: string | null
+  requiresAuth: boolean
+  defaultLicense: LicenseType
+  meta: Record<string, unknown>
+  apiConfig: Record<string, unknown>
+  isFree: boolean
+  publishedAt: string | null
+  createdAt: string
+  updatedAt: string
+}
+
+export interface Plan {
+  id: string
+  productId: string
+  slug: string
+  name: string
+  description: string | null
+  price: number
+  currency: string
+  billingCycle: BillingCycle
+  /** null = unlimited */
+  requestsPerMinute: number | null
+  requestsPerDay: number | null
+  requestsPerMonth: number | null
+  features: string[]
+  limits: Record<string, number>
+  isPopular: boolean
+  isActive: boolean
+  sortOrder: number
+}
+
+export interface ProductDetail extends Product {
+  content: string | null
+  /** Markdown rendered and sanitised by the API. */
+  descriptionHtml: string | null
+  contentHtml: string | null
+  plans: Plan[]
+  related: Product[]
+}
+
+export interface ProductSource {
+  id: string
+  provider: string
+  name: string
+  description: string | null
+  version: string | null
+  fileName: string | null
+  fileSize: number | null
+  sha256: string | null
+  isPrimary: boolean
+  isActive: boolean
+  lastVerifiedAt: string | null
+}
+
+export interface Category {
+  id: string
+  slug: string
+  name: string
+  description: string | null
+  parentId: string | null
+  sortOrder: number
+  productCount: number
+}
+
+export interface CategoryNode extends Category {
+  children: CategoryNode[]
+}
+
+export type PriceFilter = 'free' | 'paid'
+
+/** The catalogue's state, as it lives in the URL query of /products. */
+export interface CatalogQuery {
+  search: string
+  category: string
+  type: ProductType | ''
+  price: PriceFilter | ''
+  /** '' = the default: relevance while searching, newest otherwise. */
+  sort: ProductSort | ''
+  page: number
+}
+
+export const CATALOG_PER_PAGE = 12
+
+function firstString(value: LocationQuery[string] | undefined): string {
+  const v = Array.isArray(value) ? value[0] : value
+  return typeof v === 'string' ? v : ''
+}
+
+export function parseCatalogQuery(query: LocationQuery): CatalogQuery {
+  const type = firstString(query.type)
+  const price = firstString(query.price)
+  const sort = firstString(query.sort)
+  const page = Number.parseInt(firstString(query.page), 10)
+  return {
+    search: firstString(query.search).trim().slice(0, 200),
+    category: firstString(query.category).trim(),
+    type: (productTypes as readonly string[]).includes(type) ? type as ProductType : '',
+    price: price === 'free' || price === 'paid' ? price : '',
+    sort: (productSorts as readonly string[]).includes(sort) ? sort as ProductSort : '',
+    page: Number.isFinite(page) && page > 1 ? Math.min(page, 10_000) : 1,
+  }
+}
+
+/** The URL query for a catalogue state (defaults left out, so URLs stay short and shareable). */
+export function toRouteQuery(state: CatalogQuery): LocationQueryRaw {
+  return {
+    search: state.search || undefined,
+    category: state.category || undefined,
+    type: state.type || undefined,
+    price: state.price || undefined,
+    sort: state.sort || undefined,
+    page: state.page > 1 ? String(state.page) : undefined,
+  }
+}
+
+/** GET /api/products query for a catalogue state. */
+export function toApiQuery(state: CatalogQuery, perPage = CATALOG_PER_PAGE) {
+  return {
+    search: state.search || undefined,
+    category: state.category || undefined,
+    type: state.type || undefined,
+    free: state.price === 'free' ? 'true' : state.price === 'paid' ? 'false' : undefined,
+    sort: state.sort || undefined,
+    page: state.page,
+    perPage,
+  }
+}
+
+export function countActiveFilters(state: CatalogQuery): number {
+  return [state.category, state.type, state.price].filter(Boolean).length
+}
+
+/** Categories as a tree (by parentId, then sortOrder and name); orphans of inactive parents become roots. */
+export function buildCategoryTree(categories: Category[]): CategoryNode[] {
+  const nodes = new Map<string, CategoryNode>(categories.map(c => [c.id, { ...c, children: [] }]))
+  const roots: CategoryNode[] = []
+  for (const node of nodes.values()) {
+    const parent = node.parentId ? nodes.get(node.parentId) : undefined
+    if (parent) parent.children.push(node)
+    else roots.push(node)
+  }
+  const sort = (list: CategoryNode[]) => {
+    list.sort((a, b) => a.sortOrder - b.sortOrder || a.name.localeCompare(b.name))
+    for (const node of list) sort(node.children)
+    return list
+  }
+  return sort(roots)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Data
+
+/** Shared fetchers for the catalogue endpoints (SSR-safe: they go through useApi). */
+export function useCatalog() {
+  const api = useApi()
+  return {
+    products: (query: Record<string, string | number | undefined>) => api<Paginated<Product>>('/api/products', { query }),
+    product: (slug: string) => api<ProductDetail>(`/api/products/${encodeURIComponent(slug)}`),
+    sources: (slug: string) => api<{ data: ProductSource[] }>(`/api/products/${encodeURIComponent(slug)}/sources`),
+    categories: () => api<{ data: Category[] }>('/api/categories'),
+  }
+}
+
+/** GET /api/categories, shared by every component on the page that asks. */
+export function useCategories() {
+  const catalog = useCatalog()
+  return useAsyncData('catalog-categories', () => catalog.categories().then(r => r.data), { default: () => [] as Category[] })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Formatting
+
+const moneyFormats = new Map<string, Intl.NumberFormat>()
+
+function moneyFormat(currency: string) {
+  let format = moneyFormats.get(currency)
+  if (!format) {
+    try {
+      format = new Intl.NumberFormat('en-IN', { style: 'currency', currency })
+    } catch {
+      format = new Intl.NumberFormat('en-IN', { style: 'currency', currency: 'INR' })
+    }
+    moneyFormats.set(currency, format)
+  }
+  return format
+}
+
+/** Decimal amount of a minor-unit integer in `currency` (49900 INR → 499). */
+export function toMajorUnits(minor: number, currency: string): number {
+  const digits = moneyFormat(currency).resolvedOptions().maximumFractionDigits ?? 2
+  return minor / 10 ** digits
+}
+
+/** 49900 INR → "₹499.00"; 0 → "Free". */
+export function formatMoney(minor: number, currency: string, { zero = 'Free' }: { zero?: string } = {}): string {
+  if (!minor) return zero
+  return moneyFormat(currency).format(toMajorUnits(minor, currency))
+}
+
+/** What the product costs to a visitor: "Free" for free products and freebies. */
+export function productPriceLabel(product: Pick<Product, 'price' | 'currency' | 'type'>): string {
+  return isFreeProduct(product) ? 'Free' : formatMoney(product.price, product.currency)
+}
+
+export function productIsFree(product: Pick<Product, 'price' | 'type'>): boolean {
+  return isFreeProduct(product)
+}
+
+const sizeUnits = ['bytes', 'KB', 'MB', 'GB', 'TB']
+
+/** 1536 → "1.5 KB" (binary multiples, as file managers show them). */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (typeof bytes !== 'number' || !Number.isFinite(bytes) || bytes < 0) return '—'
+  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < sizeUnits.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value.toLocaleString('en-GB', { maximumFractionDigits: value < 10 ? 1 : 0 })} ${sizeUnits[unit]}`
+}
+
+const compact = new Intl.NumberFormat('en-GB', { notation: 'compact', maximumFractionDigits: 1 })
+
+export function formatCompact(value: number): string {
+  return compact.format(value)
+}
+
+export function productTypeLabel(type: ProductType): string {
+  return productTypeRules[type]?.label ?? type
+}
+
+export const productTypeIcons: Record<ProductType, string> = {
+  downloadable: 'i-lucide-download',
+  api_service: 'i-lucide-plug',
+  api_referral: 'i-lucide-share-2',
+  freebie: 'i-lucide-gift',
+  demo: 'i-lucide-flask-conical',
+}
+
+/** Licence types in plain words (upstream LicenseType table). */
+export const licenseLabels: Record<LicenseType, { title: string; detail: string }> = {
+  free_single_use: { title: 'Free licence — single use', detail: 'One non-commercial use.' },
+  free_attribution: { title: 'Free licence — with attribution', detail: 'Unlimited use, with a credit to Mintreu.' },
+  free_unlimited: { title: 'Free licence — unlimited', detail: 'Unlimited non-commercial use.' },
+  commercial_single: { title: 'Commercial licence — 1 project', detail: 'Use it in one commercial project.' },
+  commercial_team: { title: 'Commercial licence — up to 5 projects', detail: 'Up to five projects within the same team.' },
+  commercial_enterprise: { title: 'Commercial licence — unlimited', detail: 'Unlimited use across your organisation.' },
+  api_subscription: { title: 'API subscription', detail: 'API access with the rate limits of your plan.' },
+  demo: { title: 'Demo licence — 30-day trial', detail: 'Try it free for 30 days.' },
+}
+
+export function licenseLabel(license: LicenseType) {
+  return licenseLabels[license] ?? { title: license, detail: '' }
+}
+
+export const billingCycleLabels: Record<BillingCycle, { suffix: string; period: string }> = {
+  monthly: { suffix: '/month', period: 'billed monthly' },
+  yearly: { suffix: '/year', period: 'billed yearly' },
+  lifetime: { suffix: '', period: 'one payment, lifetime access' },
+  one_time: { suffix: '', period: 'one-time payment' },
+}
+
+export function billingCycleLabel(cycle: BillingCycle) {
+  return billingCycleLabels[cycle] ?? { suffix: '', period: billingCycles.includes(cycle) ? cycle : '' }
+}
+
+/** "60 per minute", or "Unlimited" for null. */
+export function formatLimit(value: number | null | undefined): string {
+  return typeof value === 'number' ? formatNumber(value) : 'Unlimited'
+}
+
+/** Two letters for the image placeholder: "Acme Admin Kit" → "AA". */
+export function initialsOf(title: string): string {
+  const words = title.replace(/[^\p{L}\p{N}\s]/gu, ' ').split(/\s+/).filter(Boolean)
+  const letters = words.length >= 2 ? `${words[0]![0]}${words[1]![0]}` : (words[0] ?? '?').slice(0, 2)
+  return letters.toUpperCase()
+}
+
+/** A stable hue (0–359) for a string, so a product keeps its placeholder colour. */
+export function hueOf(value: string): number {
+  let hash = 0
+  for (let i = 0; i < value.length; i++) hash = (hash * 31 + value.charCodeAt(i)) | 0
+  return Math.abs(hash) % 360
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Call to action
+
+export interface ProductAction {
+  label: string
+  to: string
+  icon: string
+  /** data-testid of the button */
+  testId: string
+}
+
+/**
+ * The main button of a product page, by type. API products are subscribed to per plan (see PlansTable), so their
+ * main button scrolls to the plans.
+ */
+export function productAction(product: Pick<Product, 'slug' | 'type' | 'price' | 'currency' | 'requiresAuth'>): ProductAction {
+  const checkout = `/checkout?product=${encodeURIComponent(product.slug)}`
+  if (product.type === 'api_service' || product.type === 'api_referral') {
+    return { label: 'See plans', to: '#plans', icon: 'i-lucide-arrow-down', testId: 'product-cta' }
+  }
+  if (product.type === 'demo') {
+    return { label: 'Start free trial', to: checkout, icon: 'i-lucide-flask-conical', testId: 'product-cta' }
+  }
+  if (product.type === 'freebie' && !product.requiresAuth) {
+    // Later: POST /api/products/{slug}/download. For now the files are listed further down.
+    return { label: 'Download', to: '#files', icon: 'i-lucide-download', testId: 'product-cta' }
+  }
+  if (isFreeProduct(product)) {
+    return { label: 'Get for free', to: checkout, icon: 'i-lucide-gift', testId: 'product-cta' }
+  }
+  return { label: `Buy — ${formatMoney(product.price, product.currency)}`, to: checkout, icon: 'i-lucide-shopping-cart', testId: 'product-cta' }
+}
+
+export function planCheckoutLink(productSlug: string, planSlug: string): string {
+  return `/checkout?product=${encodeURIComponent(productSlug)}&plan=${encodeURIComponent(planSlug)}`
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// SEO
+
+/** Absolute URL on this site (runtime config `public.siteUrl`). */
+export function useAbsoluteUrl() {
+  const siteUrl = useRuntimeConfig().public.siteUrl.replace(/\/+$/, '')
+  return (path: string) => (/^https?:\/\//i.test(path) ? path : `${siteUrl}${path.startsWith('/') ? '' : '/'}${path}`)
+}
+
+/** A canonical link and og:url for the current page. */
+export function useCanonical(path: MaybeRefOrGetter<string>) {
+  const absolute = useAbsoluteUrl()
+  const href = computed(() => absolute(toValue(path)))
+  useHead({ link: [{ rel: 'canonical', href }] })
+  useSeoMeta({ ogUrl: href })
+  return href
+}
