@@ -23,7 +23,14 @@ describe('route guard', () => {
 
   it('gives every route an access rule, and only the expected ones are public', () => {
     const publicRoutes = t.app.accessRules.filter((r) => r.access === 'public' && r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`);
-    const allowed = [/^GET \/(healthz|readyz|metrics)$/, /^GET \/api\/(status|flags|openapi\.json)$/, /^(GET|POST) \/api\/auth\/\*$/, /^GET \/api\/docs/];
+    const allowed = [
+      /^GET \/(healthz|readyz|metrics|sitemap\.xml|robots\.txt)$/,
+      /^GET \/media\/\*$/,
+      /^GET \/api\/(status|flags|openapi\.json|categories)$/,
+      /^GET \/api\/products(\/:slug(\/(plans|sources))?)?$/,
+      /^(GET|POST) \/api\/auth\/\*$/,
+      /^GET \/api\/docs/,
+    ];
     for (const route of publicRoutes) expect(allowed.some((re) => re.test(route)), route).toBe(true);
   });
 
