@@ -3,6 +3,7 @@
 // Every throughput figure is measured beside a baseline (a bare Fastify hello-world) in the same run,
 // right after it, and judged as a ratio: machines are noisy, ratios hold, absolute numbers do not.
 import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -12,6 +13,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { SEARCH_WORD, generateCatalogue, showcaseProduct } from './catalogue.mjs';
+import { LIGHTHOUSE_TARGETS, runLighthouse } from './lighthouse.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const benchDir = join(root, 'bench');
@@ -19,42 +22,191 @@ const benchDir = join(root, 'bench');
 // ---------------------------------------------------------------------------------------------
 // Scenarios. Each is one platform request measured right after one baseline request.
 //
+//   id         short name for BENCH_ONLY (the full name works too)
 //   name       shown in the table
 //   baseline   { server, path, method?, headers?, body? }  server: a key of `baselineServers`
 //   platform   { path, method?, headers?, body? }          body: a string, or an object sent as JSON
 //   minRatio   platform req/s ÷ baseline req/s must be at least this
-//   web?       true if the scenario needs the Nuxt pages (skipped when web/.output is not built)
+//   maxP99Ms?  the platform's p99 latency must also be below this
+//   sampleHeader?  a response header sampled (a few times a second) during the platform's measured run
+//   web?       true if the scenario needs the Nuxt pages (the bench builds web/.output when it is missing)
 //   setup?     async (ctx) => overrides | undefined. Runs once before the scenario's warm-up; can seed
 //              data through the API with ctx.request(method, path, { body, headers }) → { status, json, text };
 //              ctx.adminHeaders() signs in as the administrator (ctx.admin) and returns an Authorization
 //              header for ctx.request or for the measured request. Whatever setup returns
-//              ({ path, method, headers, body }) replaces those fields of `platform`.
+//              ({ path, method, headers, body }) replaces those fields of `platform`. ctx.note(text) adds a line
+//              to the scenario's notes (printed under the table and kept in latest.json).
+//   kind: 'lighthouse'  not a throughput scenario: Lighthouse audits of the storefront pages (bench/lighthouse.mjs)
 // ---------------------------------------------------------------------------------------------
+const SEARCH_PRODUCTS = 10_000;
+const SEED_PARALLEL = 20;
+
 const scenarios = [
   {
+    id: 'status',
     name: 'GET /api/status',
     baseline: { server: 'fastify-hello', path: '/' },
     platform: { path: '/api/status' },
     minRatio: 0.7,
   },
+  {
+    id: 'search',
+    name: `GET /api/products?search=${SEARCH_WORD} (${SEARCH_PRODUCTS.toLocaleString('en-US')} products)`,
+    baseline: { server: 'fastify-hello', path: '/' },
+    platform: { path: `/api/products?search=${SEARCH_WORD}` },
+    minRatio: 0.4,
+    maxP99Ms: 50,
+    async setup(ctx) {
+      await seedCatalogue(ctx, SEARCH_PRODUCTS);
+      const check = await ctx.request('GET', `/api/products?search=${SEARCH_WORD}`);
+      if (check.status !== 200) throw new Error(`search answered ${check.status}: ${check.text.slice(0, 200)}`);
+      const total = check.json?.meta?.total;
+      ctx.note(`search=${SEARCH_WORD} matches ${total} of ${(await catalogueSize(ctx)).toLocaleString('en-US')} published products; a page of ${check.json?.data?.length} is returned`);
+      if (!(total >= 100 && total <= 1000)) ctx.note(`warning: expected a few hundred matches, got ${total}`);
+    },
+  },
+  {
+    id: 'product-page',
+    name: 'GET /products/<slug> (cached page) vs static file',
+    web: true,
+    baseline: { server: 'static-file', path: '/product.html' },
+    platform: { path: '/products/<slug>' },
+    minRatio: 0.5,
+    sampleHeader: 'x-cache',
+    async setup(ctx) {
+      const slug = await showcaseSlug(ctx);
+      const path = `/products/${slug}`;
+      const page = await warmPage(ctx, path);
+      writeFileSync(join(ctx.staticDir, 'product.html'), page.text);
+      ctx.note(`${path}: ${Buffer.byteLength(page.text).toLocaleString('en-US')} bytes of HTML, X-Cache ${page.states.join(' → ')} while warming; ` +
+        `the baseline serves exactly that HTML from disk with ${await ctx.baselineMode()}`);
+      return { path };
+    },
+  },
+  {
+    id: 'lighthouse',
+    name: 'Lighthouse: home, catalogue, product page',
+    web: true,
+    kind: 'lighthouse',
+  },
 ];
 
-/** Baseline servers, each a script started with PORT and HOST in its environment. */
+/** Baseline servers, each a script started with PORT, HOST (and STATIC_DIR) in its environment. */
 const baselineServers = {
   'fastify-hello': join(benchDir, 'baseline-server.mjs'),
+  'static-file': join(benchDir, 'baseline-static.mjs'),
 };
+
+/** Creates `count` published products through the admin API, SEED_PARALLEL requests at a time. */
+async function seedCatalogue(ctx, count) {
+  const headers = await ctx.adminHeaders();
+  const products = generateCatalogue(count);
+  process.stdout.write(`  seeding ${count.toLocaleString('en-US')} products through POST /api/admin/products, ${SEED_PARALLEL} in parallel … `);
+  const startedAt = performance.now();
+  let next = 0;
+  let failure;
+  const worker = async () => {
+    while (!failure && !aborted && next < products.length) {
+      const product = products[next++];
+      const r = await ctx.request('POST', '/api/admin/products', { headers, body: product });
+      if (r.status !== 201) failure ??= `"${product.title}": ${r.status} ${r.text.slice(0, 300)}`;
+    }
+  };
+  await Promise.all(Array.from({ length: SEED_PARALLEL }, worker));
+  if (failure) throw new Error(`seeding failed at ${next} products: ${failure}`);
+  const seconds = (performance.now() - startedAt) / 1000;
+  console.log(`${seconds.toFixed(1)} s`);
+  ctx.note(`seeded ${count.toLocaleString('en-US')} products in ${seconds.toFixed(1)} s (${Math.round(count / seconds)} products/s, ${SEED_PARALLEL} requests in parallel)`);
+  ctx.shared.seedSeconds = seconds;
+}
+
+async function catalogueSize(ctx) {
+  const r = await ctx.request('GET', '/api/products?perPage=1');
+  return r.json?.meta?.total ?? 0;
+}
+
+/** One realistic published product (with a category) for the product page and Lighthouse; created once per run. */
+function showcaseSlug(ctx) {
+  ctx.shared.showcase ??= (async () => {
+    const headers = await ctx.adminHeaders();
+    const category = await ctx.request('POST', '/api/admin/categories', {
+      headers,
+      body: { name: 'Dashboards', description: 'Admin and analytics dashboards, ready to brand.' },
+    });
+    if (category.status !== 201) throw new Error(`creating a category failed (${category.status}): ${category.text.slice(0, 300)}`);
+    const product = await ctx.request('POST', '/api/admin/products', { headers, body: { ...showcaseProduct, categoryIds: [category.json.id] } });
+    if (product.status !== 201) throw new Error(`creating the showcase product failed (${product.status}): ${product.text.slice(0, 300)}`);
+    return product.json.slug;
+  })();
+  return ctx.shared.showcase;
+}
+
+/**
+ * GETs an anonymous page until the page cache answers HIT (a catalogue change is heard within a second and drops
+ * older pages, so right after a change the first stored page can be dropped once). Returns the HIT response.
+ * A response framed with both Content-Length and Transfer-Encoding is reported through ctx.problem.
+ */
+async function warmPage(ctx, path) {
+  const states = [];
+  let page;
+  for (let i = 0; i < 20; i++) {
+    page = await getPage(ctx.platformUrl + path);
+    states.push(page.headers['x-cache'] ?? '(no X-Cache header)');
+    if (page.status !== 200) throw new Error(`GET ${path} answered ${page.status}: ${page.text.slice(0, 300)}`);
+    if (page.framing) ctx.problem(`GET ${path}: ${page.framing}`);
+    if (states.at(-1) === 'HIT') return { ...page, states };
+    await sleep(i === 0 ? 100 : 500);
+  }
+  return { ...page, states: [...states, 'never HIT'] };
+}
+
+/**
+ * A GET with Node's lenient HTTP/1.1 parser, which accepts what fetch (undici) refuses, so that the bench can
+ * still measure and report a malformed response: `framing` says when one carries both Content-Length and
+ * Transfer-Encoding (RFC 9112 §6.3: a sender must not; strict clients such as fetch reject it).
+ */
+function getPage(url, timeoutMs = 10_000) {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { insecureHTTPParser: true, timeout: timeoutMs }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        const { headers } = response;
+        resolve({
+          status: response.statusCode,
+          headers,
+          text: Buffer.concat(chunks).toString('utf8'),
+          framing:
+            headers['content-length'] !== undefined && headers['transfer-encoding'] !== undefined
+              ? `the response carries both Content-Length (${headers['content-length']}) and Transfer-Encoding (${headers['transfer-encoding']}): invalid HTTP/1.1 framing that fetch/undici refuses`
+              : undefined,
+        });
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error(`GET ${url} timed out`)));
+    request.on('error', reject);
+  });
+}
 
 const TARGETS = { coldStartEmptyS: 15, coldStartExistingS: 3, rssMB: 300 };
 const LOAD = { connections: 50, pipelining: 1, warmupS: 2, durationS: positiveNumber(process.env.BENCH_DURATION, 10) };
 const STRICT = process.env.BENCH_STRICT === '1';
 const EXTERNAL_DB = process.env.BENCH_DATABASE_URL || undefined;
+const LIGHTHOUSE_RUNS = Math.round(positiveNumber(process.env.BENCH_LIGHTHOUSE_RUNS, 3));
+const ONLY = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((name) => name.trim().toLowerCase())
+  .filter(Boolean);
 
 // ---------------------------------------------------------------------------------------------
 // Child processes and cleanup: whatever happens (error, Ctrl-C), children stop and DATA_DIR goes.
 // ---------------------------------------------------------------------------------------------
 const children = new Set();
 let dataDir;
+let workDir; // the bench's own files (the static baseline's page)
 let currentCannon;
+let currentChrome; // Lighthouse's Chromium, while one runs
 let cleaning;
 let aborted = false;
 
@@ -134,12 +286,15 @@ function isAlive(pid) {
 async function cleanup() {
   cleaning ??= (async () => {
     currentCannon?.stop();
+    await Promise.resolve(currentChrome?.kill()).catch(() => {});
     await Promise.all([...children].map((child) => stopChild(child, 20_000)));
     if (dataDir) {
       await stopOrphanPostgres(dataDir).catch(() => {});
       rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
       dataDir = undefined;
     }
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+    workDir = undefined;
   })();
   return cleaning;
 }
@@ -147,7 +302,15 @@ async function cleanup() {
 // Last resort when the process exits without cleanup() having finished.
 process.on('exit', () => {
   for (const child of children) killGroup(child, 'SIGKILL');
+  if (currentChrome?.pid) {
+    try {
+      process.kill(-currentChrome.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -236,11 +399,14 @@ function cannon(options, durationS) {
 }
 
 /** A discarded warm-up run, then the measured run. */
-async function measure(options, afterWarmup) {
+async function measure(options, afterWarmup, sampleHeader) {
   await cannon(options, LOAD.warmupS);
   afterWarmup?.();
+  const sampler = sampleHeader ? startSampling(options, sampleHeader) : undefined;
   const r = await cannon(options, LOAD.durationS);
+  const samples = await sampler?.stop();
   return {
+    ...(samples ? { headerSamples: { header: sampleHeader, counts: samples } } : {}),
     reqPerSec: r.requests.average,
     requests: r.requests.total,
     p50Ms: r.latency.p50,
@@ -248,6 +414,35 @@ async function measure(options, afterWarmup) {
     non2xx: r.non2xx,
     errors: r.errors,
     timeouts: r.timeouts,
+  };
+}
+
+/**
+ * Fetches the measured request a few times a second during a run and counts the values of `header`
+ * (e.g. X-Cache): autocannon does not report response headers, and reading every response would load the bench.
+ */
+function startSampling(options, header) {
+  if (options.method !== 'GET') throw new Error('sampleHeader needs a GET scenario');
+  const counts = {};
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      let value;
+      try {
+        value = (await getPage(options.url, 5_000)).headers[header.toLowerCase()] ?? '(none)';
+      } catch {
+        value = '(request failed)';
+      }
+      if (running) counts[value] = (counts[value] ?? 0) + 1;
+      await sleep(250);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return counts;
+    },
   };
 }
 
@@ -265,37 +460,57 @@ async function api(base, method, path, { body, headers } = {}) {
   return { status: response.status, headers: response.headers, text, json };
 }
 
-/** Warns when the bundle is older than the sources it is built from (the bench measures the bundle). */
-function warnIfStale(bundle) {
-  const built = statSync(bundle).mtimeMs;
-  const newest = (dir) => {
+/** Warns when a build is older than the sources it is built from (the bench measures the build). */
+function warnIfStale(artifact, sources, command) {
+  const built = statSync(artifact).mtimeMs;
+  const newest = (path) => {
+    if (!existsSync(path)) return 0;
+    if (!statSync(path).isDirectory()) return statSync(path).mtimeMs;
     let latest = 0;
-    if (!existsSync(dir)) return latest;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-    }
+    for (const entry of readdirSync(path, { withFileTypes: true })) latest = Math.max(latest, newest(join(path, entry.name)));
     return latest;
   };
-  if (Math.max(newest(join(root, 'server/src')), newest(join(root, 'packages/contracts/src'))) > built) {
-    console.log('  note: server/dist/main.js is older than the sources; run `npm run build -w server` to measure the latest code');
+  if (Math.max(...sources.map((dir) => newest(join(root, dir)))) > built) {
+    console.log(`  note: ${artifact.slice(root.length)} is older than its sources; run \`${command}\` to measure the latest code`);
   }
+}
+
+/** The scenarios BENCH_ONLY selects (by id or full name, case-insensitive), all of them without it. */
+function selectScenarios() {
+  if (ONLY.length === 0) return scenarios;
+  const unknown = ONLY.filter((name) => !scenarios.some((s) => s.id === name || s.name.toLowerCase() === name));
+  if (unknown.length) {
+    throw new Error(`BENCH_ONLY: unknown scenario ${unknown.map((u) => `"${u}"`).join(', ')}; known: ${scenarios.map((s) => s.id).join(', ')}`);
+  }
+  return scenarios.filter((s) => ONLY.includes(s.id) || ONLY.includes(s.name.toLowerCase()));
 }
 
 // ---------------------------------------------------------------------------------------------
 // The run
 // ---------------------------------------------------------------------------------------------
 async function main() {
+  const startedAt = performance.now();
+  const selected = selectScenarios();
   const bundle = join(root, 'server/dist/main.js');
   if (!existsSync(bundle)) {
     console.log('server/dist/main.js is missing: building the server…');
     const build = spawnSync('npm', ['run', 'build', '-w', 'server'], { cwd: root, stdio: 'inherit' });
     if (build.status !== 0 || !existsSync(bundle)) throw new Error('`npm run build -w server` failed');
   } else {
-    warnIfStale(bundle);
+    warnIfStale(bundle, ['server/src', 'packages/contracts/src'], 'npm run build -w server');
   }
-  const webBuilt = existsSync(join(root, 'web/.output/server/index.mjs'));
-  const runnable = scenarios.filter((s) => !s.web || webBuilt);
+  const webEntry = join(root, 'web/.output/server/index.mjs');
+  let webMissing;
+  if (selected.some((s) => s.web)) {
+    if (!existsSync(webEntry)) {
+      console.log('web/.output is missing and a selected scenario needs the pages: building the web app…');
+      const build = spawnSync('npm', ['run', 'build', '-w', 'web'], { cwd: root, stdio: 'inherit' });
+      if (build.status !== 0 || !existsSync(webEntry)) webMissing = '`npm run build -w web` failed';
+    } else {
+      warnIfStale(join(root, 'web/.output/nitro.json'), ['web/app', 'web/nuxt.config.ts', 'packages/contracts/src'], 'npm run build -w web');
+    }
+  }
+  const runnable = selected.filter((s) => !s.web || !webMissing);
   const serveWeb = runnable.some((s) => s.web);
 
   const cpus = os.cpus();
@@ -305,22 +520,34 @@ async function main() {
   );
   console.log(
     `autocannon: ${LOAD.connections} connections, pipelining ${LOAD.pipelining}, ${LOAD.warmupS} s warm-up (discarded) + ` +
-      `${LOAD.durationS} s measured per side; database: ${EXTERNAL_DB ? 'external (BENCH_DATABASE_URL)' : 'embedded PostgreSQL'}\n`,
+      `${LOAD.durationS} s measured per side; database: ${EXTERNAL_DB ? 'external (BENCH_DATABASE_URL)' : 'embedded PostgreSQL'}`,
+  );
+  console.log(
+    `scenarios: ${selected.map((s) => s.id).join(', ')}${ONLY.length ? ' (BENCH_ONLY)' : ''}; platform: SERVE_WEB=${serveWeb}, SEED_DEMO=false\n`,
   );
 
   dataDir = mkdtempSync(join(os.tmpdir(), 'mintreu-bench-'));
+  workDir = mkdtempSync(join(os.tmpdir(), 'mintreu-bench-work-'));
+  const staticDir = join(workDir, 'static');
+  mkdirSync(staticDir);
+  const resultsDir = join(benchDir, 'results');
+  mkdirSync(resultsDir, { recursive: true });
   const admin = { email: 'bench-admin@mintreu.local', password: randomBytes(18).toString('base64url') };
   const port = await freePort();
   const platformUrl = `http://127.0.0.1:${port}`;
   const platformEnv = { ...process.env };
-  for (const key of ['DATABASE_URL', 'PUBLIC_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'SMTP_URL']) delete platformEnv[key];
+  for (const key of ['DATABASE_URL', 'PUBLIC_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'SMTP_URL', 'SEED_DEMO', 'PAGE_CACHE_SECONDS']) delete platformEnv[key];
   Object.assign(platformEnv, {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
+    // The address the bench, autocannon and Lighthouse use: canonical links and the auth origin match it.
+    PUBLIC_URL: platformUrl,
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     SERVE_WEB: String(serveWeb),
+    // The bench owns the catalogue: no demo products, so every run measures the same data.
+    SEED_DEMO: 'false',
     ADMIN_EMAIL: admin.email,
     ADMIN_PASSWORD: admin.password,
     NUXT_TELEMETRY_DISABLED: '1',
@@ -350,31 +577,46 @@ async function main() {
   console.log(`${(second.ms / 1000).toFixed(2)} s`);
   const platform = second.child;
 
-  // 3. Baselines, started only now so they do not disturb the start-up measurements.
-  const baselineUrls = {};
-  for (const name of new Set(runnable.map((s) => s.baseline.server))) {
-    const script = baselineServers[name];
-    if (!script) throw new Error(`unknown baseline server "${name}"`);
-    const basePort = await freePort();
-    const child = startNode(`baseline ${name}`, script, { ...process.env, PORT: String(basePort), HOST: '127.0.0.1' });
-    baselineUrls[name] = `http://127.0.0.1:${basePort}`;
-    await waitUntil200(child, baselineUrls[name] + '/', performance.now(), 30_000);
-  }
+  // 3. Baselines are started when a scenario first needs one (after its setup, so a static baseline finds its
+  //    file), never before the start-up measurements.
+  const baselines = new Map();
+  const startBaseline = async (name, readyPath) => {
+    if (!baselines.has(name)) {
+      const script = baselineServers[name];
+      if (!script) throw new Error(`unknown baseline server "${name}"`);
+      const basePort = await freePort();
+      const child = startNode(`baseline ${name}`, script, { ...process.env, PORT: String(basePort), HOST: '127.0.0.1', STATIC_DIR: staticDir });
+      const url = `http://127.0.0.1:${basePort}`;
+      await waitUntil200(child, url + readyPath, performance.now(), 30_000);
+      baselines.set(name, { url, child });
+    }
+    return baselines.get(name);
+  };
 
-  // 4. Scenarios: baseline, then the platform right after it.
+  // 4. Scenarios: setup, baseline, then the platform right after it.
   const results = [];
+  let lighthouse;
   let rssAfterWarmup;
   let adminSession;
-  for (const scenario of scenarios) {
+  const shared = {};
+  for (const scenario of selected) {
     if (!runnable.includes(scenario)) {
-      results.push({ name: scenario.name, skipped: 'web/.output is not built', pass: true });
+      const skipped = { name: scenario.name, skipped: webMissing, pass: false };
+      if (scenario.kind === 'lighthouse') lighthouse = { ...skipped, pages: [] };
+      else results.push(skipped);
       continue;
     }
+    const notes = [];
+    const setupProblems = new Set();
     const ctx = {
       platformUrl,
-      baselineUrl: baselineUrls[scenario.baseline.server],
       admin,
       dataDir,
+      staticDir,
+      shared,
+      note: (text) => notes.push(text),
+      /** A defect seen during setup: the scenario fails with it. */
+      problem: (text) => setupProblems.add(text),
       request: (method, path, options) => api(platformUrl, method, path, options),
       /** Signs in as ctx.admin (once per run: sign-in is rate-limited); headers that authenticate as that administrator. */
       adminHeaders() {
@@ -384,60 +626,94 @@ async function main() {
         });
         return adminSession;
       },
+      /** Which implementation the static baseline uses (it says so on its first line of output). */
+      async baselineMode() {
+        const { child } = await startBaseline('static-file', scenario.baseline.path);
+        for (let i = 0; i < 50 && !child.output.some((l) => l.startsWith('baseline-static:')); i++) await sleep(20);
+        return child.output.find((l) => l.startsWith('baseline-static:'))?.slice('baseline-static: '.length) ?? 'unknown';
+      },
     };
+    if (scenario.kind === 'lighthouse') {
+      lighthouse = await lighthouseScenario(scenario, ctx, resultsDir);
+      lighthouse.notes = [...setupProblems]; // seen while warming the pages; the throughput scenarios judge them
+      continue;
+    }
+    console.log(`${scenario.name}:`);
     const overrides = (await scenario.setup?.(ctx)) ?? {};
     const target = { ...scenario.platform, ...overrides };
-    process.stdout.write(`${scenario.name}: baseline … `);
-    const baseline = await measure(requestOptions(ctx.baselineUrl, scenario.baseline));
+    const { url: baselineUrl } = await startBaseline(scenario.baseline.server, scenario.baseline.path);
+    process.stdout.write(`  baseline … `);
+    const baseline = await measure(requestOptions(baselineUrl, scenario.baseline));
     process.stdout.write(`${Math.round(baseline.reqPerSec)} req/s; platform … `);
-    const measured = await measure(requestOptions(platformUrl, target), () => {
-      rssAfterWarmup ??= memoryOf(platform.proc.pid);
-    });
+    const measured = await measure(
+      requestOptions(platformUrl, target),
+      () => {
+        rssAfterWarmup ??= memoryOf(platform.proc.pid);
+      },
+      scenario.sampleHeader,
+    );
     console.log(`${Math.round(measured.reqPerSec)} req/s`);
     const ratio = baseline.reqPerSec > 0 ? measured.reqPerSec / baseline.reqPerSec : 0;
-    const problems = [];
+    const problems = [...setupProblems];
     for (const [side, m] of [['baseline', baseline], ['platform', measured]]) {
       if (m.non2xx) problems.push(`${side}: ${m.non2xx} non-2xx responses`);
       if (m.errors) problems.push(`${side}: ${m.errors} errors`);
       if (m.timeouts) problems.push(`${side}: ${m.timeouts} timeouts`);
     }
+    if (measured.headerSamples) {
+      const { header, counts } = measured.headerSamples;
+      const total = Object.values(counts).reduce((a, b) => a + b, 0);
+      notes.push(`${header} during the platform's measured run (sampled every 250 ms): ` +
+        (Object.entries(counts).map(([value, n]) => `${value} ${n}/${total}`).join(', ') || 'no samples'));
+    }
+    const p99Pass = scenario.maxP99Ms === undefined || measured.p99Ms < scenario.maxP99Ms;
     results.push({
+      id: scenario.id,
       name: scenario.name,
+      path: target.path,
+      baselineServer: scenario.baseline.server,
       baseline,
       platform: measured,
       ratio,
       minRatio: scenario.minRatio,
+      maxP99Ms: scenario.maxP99Ms,
       problems,
-      pass: ratio >= scenario.minRatio && problems.length === 0,
+      notes,
+      pass: ratio >= scenario.minRatio && p99Pass && problems.length === 0,
     });
   }
 
-  // 5. Resident memory of the platform's node process after warm-up and load.
+  // 5. Resident memory of the platform's node process after all scenarios (warm-up and load included).
   const memory = memoryOf(platform.proc.pid);
 
   // 6. Report.
   const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
   const fmtMs = (n) => (n === undefined ? 'n/a' : n.toFixed(n < 10 ? 2 : 1));
   const verdict = (pass) => (pass ? 'PASS' : 'FAIL');
-  console.log('');
-  printTable(
-    ['scenario', 'baseline req/s', 'platform req/s', 'ratio', 'target', 'baseline p99 ms', 'platform p99 ms', 'result'],
-    results.map((r) =>
-      r.skipped
-        ? [r.name, '-', '-', '-', '-', '-', '-', `SKIPPED (${r.skipped})`]
-        : [
-            r.name,
-            fmtInt(r.baseline.reqPerSec),
-            fmtInt(r.platform.reqPerSec),
-            `${(r.ratio * 100).toFixed(1)}%`,
-            `≥ ${Math.round(r.minRatio * 100)}%`,
-            fmtMs(r.baseline.p99Ms),
-            fmtMs(r.platform.p99Ms),
-            verdict(r.pass),
-          ],
-    ),
-  );
-  for (const r of results) for (const p of r.problems ?? []) console.log(`  ${r.name}: ${p}`);
+  if (results.length) {
+    console.log('');
+    printTable(
+      ['scenario', 'baseline', 'baseline req/s', 'platform req/s', 'ratio', 'target', 'baseline p99 ms', 'platform p99 ms', 'result'],
+      results.map((r) =>
+        r.skipped
+          ? [r.name, '-', '-', '-', '-', '-', '-', '-', `SKIPPED (${r.skipped})`]
+          : [
+              r.name,
+              r.baselineServer,
+              fmtInt(r.baseline.reqPerSec),
+              fmtInt(r.platform.reqPerSec),
+              `${(r.ratio * 100).toFixed(1)}%`,
+              `≥ ${Math.round(r.minRatio * 100)}%${r.maxP99Ms === undefined ? '' : `, p99 < ${r.maxP99Ms} ms`}`,
+              fmtMs(r.baseline.p99Ms),
+              fmtMs(r.platform.p99Ms),
+              verdict(r.pass),
+            ],
+      ),
+    );
+    for (const r of results) for (const p of r.problems ?? []) console.log(`  ${r.name}: ${p}`);
+    for (const r of results) for (const n of r.notes ?? []) console.log(`  ${r.id}: ${n}`);
+  }
+  if (lighthouse) printLighthouse(lighthouse);
 
   const startup = {
     coldStartEmptyS: first.ms / 1000,
@@ -464,20 +740,29 @@ async function main() {
       ['graceful stop (SIGTERM → exit) after the first start', `${startup.gracefulStopS.toFixed(2)} s`, '-', 'info'],
     ],
   );
+  const totalS = (performance.now() - startedAt) / 1000;
   console.log(
     '\nMemory counts the platform\'s node process only (/proc/<pid>/status); the ' +
       (EXTERNAL_DB ? 'external database is' : 'embedded PostgreSQL runs as separate processes and is') +
       ' not counted.\nThroughput is compared as a ratio to the baseline measured just before it: autocannon and the ' +
-      `servers share ${cpus.length} CPU(s), so absolute req/s depend on the machine.`,
+      `servers share ${cpus.length} CPU(s), so absolute req/s depend on the machine.\nTotal bench time ${totalS.toFixed(0)} s.`,
   );
 
-  const pass = results.every((r) => r.pass) && checks.every((c) => c.pass);
+  const pass = results.every((r) => r.pass) && (lighthouse?.pass ?? true) && checks.every((c) => c.pass);
   const report = {
     date: new Date().toISOString(),
     pass,
     machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus.length, cpuModel: cpus[0]?.model?.trim(), loadavg: os.loadavg() },
-    settings: { ...LOAD, database: EXTERNAL_DB ? 'external' : 'embedded', serveWeb },
+    settings: {
+      ...LOAD,
+      database: EXTERNAL_DB ? 'external' : 'embedded',
+      serveWeb,
+      seedDemo: false,
+      only: ONLY.length ? ONLY : undefined,
+      lighthouseRuns: LIGHTHOUSE_RUNS,
+    },
     scenarios: results,
+    lighthouse,
     startup: { ...startup, targets: { coldStartEmptyS: TARGETS.coldStartEmptyS, coldStartExistingS: TARGETS.coldStartExistingS } },
     memory: {
       process: 'platform node process only; the database is not counted',
@@ -487,11 +772,102 @@ async function main() {
       targetMB: TARGETS.rssMB,
     },
     checks,
+    totalSeconds: totalS,
   };
-  mkdirSync(join(benchDir, 'results'), { recursive: true });
-  writeFileSync(join(benchDir, 'results', 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
   console.log(`\n${pass ? 'All targets met.' : 'Some targets were missed.'} Results: bench/results/latest.json`);
   return pass;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lighthouse
+// ---------------------------------------------------------------------------------------------
+async function lighthouseScenario(scenario, ctx, resultsDir) {
+  console.log(`${scenario.name}:`);
+  const slug = await showcaseSlug(ctx);
+  const pages = [
+    { key: 'home', url: `${ctx.platformUrl}/` },
+    { key: 'catalogue', url: `${ctx.platformUrl}/products` },
+    { key: 'product', url: `${ctx.platformUrl}/products/${slug}` },
+  ];
+  // Anonymous pages are served from the page cache once rendered: audit the steady state.
+  const warm = [];
+  for (const page of pages) warm.push(`${page.key} ${(await warmPage(ctx, new URL(page.url).pathname)).states.join(' → ')}`);
+  process.stdout.write(`  X-Cache while warming: ${warm.join('; ')}\n  auditing (${LIGHTHOUSE_RUNS} run(s) per page) … `);
+  const startedAt = performance.now();
+  let out;
+  try {
+    out = await runLighthouse({
+      pages,
+      runs: LIGHTHOUSE_RUNS,
+      resultsDir,
+      origin: ctx.platformUrl,
+      track: (chrome) => {
+        currentChrome = chrome;
+      },
+      progress: (text) => process.stdout.write(text),
+    });
+  } catch (error) {
+    console.log('failed');
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    return { name: scenario.name, error: `Lighthouse could not run: ${message}`, pages: [], pass: false };
+  }
+  const seconds = (performance.now() - startedAt) / 1000;
+  console.log(`${seconds.toFixed(0)} s`);
+  const pass = out.pages.length === pages.length && out.pages.every((p) => p.pass);
+  return { name: scenario.name, ...out, targets: LIGHTHOUSE_TARGETS, seconds, warm, pass };
+}
+
+function printLighthouse(lh) {
+  console.log('');
+  if (lh.skipped || lh.error) {
+    console.log(`Lighthouse: ${lh.skipped ? `SKIPPED (${lh.skipped})` : lh.error}`);
+    return;
+  }
+  const s = lh.settings ?? {};
+  console.log(
+    `Lighthouse ${lh.version} — ${s.formFactor ?? '?'} form factor, ${s.throttlingMethod ?? '?'} throttling, ` +
+      `${lh.runsPerPage} run(s) per page (median by performance), benchmarkIndex ${s.benchmarkIndex ?? '?'}, ${s.userAgent ?? ''}`,
+  );
+  const T = LIGHTHOUSE_TARGETS;
+  const cell = (value, min) => (value === undefined ? 'n/a' : min === undefined ? String(value) : `${value}${value >= min ? '' : ' ✗'}`);
+  printTable(
+    ['page', 'url', `performance ≥ ${T.performance}`, `accessibility ≥ ${T.accessibility}`, `SEO ≥ ${T.seo}`, 'best-practices (info)', 'result'],
+    lh.pages.map((p) =>
+      p.error
+        ? [p.key, new URL(p.url).pathname, '-', '-', '-', '-', 'ERROR']
+        : [
+            p.key,
+            new URL(p.url).pathname,
+            cell(p.scores.performance, T.performance) + (p.performanceRuns.length > 1 ? ` (runs ${p.performanceRuns.join('/')})` : ''),
+            cell(p.scores.accessibility, T.accessibility),
+            cell(p.scores.seo, T.seo),
+            cell(p.scores['best-practices']),
+            p.pass ? 'PASS' : 'FAIL',
+          ],
+    ),
+  );
+  for (const p of lh.pages) {
+    if (p.error) {
+      console.log(`  ${p.key}: Lighthouse failed: ${p.error}`);
+      continue;
+    }
+    console.log(`  ${p.key}: ${Object.entries(p.metrics).map(([k, m]) => `${k} ${m.display ?? 'n/a'}`).join(', ')}`);
+    for (const [category, audits] of Object.entries(p.failing)) {
+      if (!audits.length) continue;
+      const list = audits
+        .slice(0, 8)
+        .map((a) => `${a.id}${a.displayValue ? ` (${a.displayValue})` : a.items.length ? ` (${a.items.length}${a.items.length === 5 ? '+' : ''} item(s))` : ''}`)
+        .join(', ');
+      console.log(`    ${category} ${p.scores[category]}: ${list}${audits.length > 8 ? `, +${audits.length - 8} more` : ''}`);
+    }
+    if (p.externalRequests.length) console.log(`    requests outside the platform (blocked, offline): ${p.externalRequests.slice(0, 5).join(', ')}`);
+    if (p.errorAudits.length) console.log(`    audits that errored: ${p.errorAudits.join('; ')}`);
+    if (p.failedRuns.length) console.log(`    failed runs: ${p.failedRuns.join('; ')}`);
+    for (const w of p.runWarnings ?? []) console.log(`    warning: ${w}`);
+  }
+  for (const n of lh.notes ?? []) console.log(`  note: ${n}`);
+  console.log(`  full reports: ${lh.pages.filter((p) => p.report).map((p) => p.report.slice(root.length)).join(', ')}`);
 }
 
 function unitDigits(unit) {
@@ -516,7 +892,9 @@ try {
   if (!pass && STRICT) exitCode = 1;
 } catch (error) {
   if (aborted) await new Promise(() => {}); // the signal handler finishes the cleanup and exits
-  console.error(`\nbenchmark failed: ${error instanceof Error ? error.message : error}`);
+  const cause = error instanceof Error && error.cause ? ` (${error.cause.message ?? error.cause})` : '';
+  console.error(`\nbenchmark failed: ${error instanceof Error ? error.message : error}${cause}`);
+  if (process.env.BENCH_DEBUG) console.error(error);
   exitCode = 1;
 } finally {
   await cleanup();

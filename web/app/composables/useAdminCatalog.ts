@@ -124,6 +124,10 @@ export interface AdminCategoryInput {
   isActive?: boolean
 }
 
+/** PATCH body of a source; `sourceUrl` and `token` are write-only (token null removes the stored one). */
+export type SourceUpdateInput = Partial<Pick<AdminSource, 'name' | 'description' | 'version' | 'fileName' | 'isPrimary' | 'isActive'>>
+  & { sourceUrl?: string; token?: string | null }
+
 export interface RemoteSourceInput {
   provider: 'github' | 'gitlab' | 'direct_url'
   name: string
@@ -344,7 +348,7 @@ export function useAdminCatalog() {
 
     listSources: (productId: string) => api<{ data: AdminSource[] }>(`/api/admin/products/${enc(productId)}/sources`),
     createRemoteSource: (productId: string, body: RemoteSourceInput) => api<AdminSource>(`/api/admin/products/${enc(productId)}/sources`, { method: 'POST', body }),
-    updateSource: (productId: string, sourceId: string, body: Partial<Pick<AdminSource, 'name' | 'description' | 'version' | 'fileName' | 'isPrimary' | 'isActive'>>) =>
+    updateSource: (productId: string, sourceId: string, body: SourceUpdateInput) =>
       api<AdminSource>(`/api/admin/products/${enc(productId)}/sources/${enc(sourceId)}`, { method: 'PATCH', body }),
     deleteSource: (productId: string, sourceId: string) => api(`/api/admin/products/${enc(productId)}/sources/${enc(sourceId)}`, { method: 'DELETE' }),
     verifySource: (productId: string, sourceId: string) => api<AdminSource>(`/api/admin/products/${enc(productId)}/sources/${enc(sourceId)}/verify`, { method: 'POST', body: {} }),
@@ -535,21 +539,24 @@ export function validateProductDraft(draft: Partial<ProductDraft>): FormError[] 
   const errors: FormError[] = []
   const title = draft.title?.trim() ?? ''
   if (!title) errors.push({ name: 'title', message: 'Give the product a title' })
+  else if (title.length < 2) errors.push({ name: 'title', message: 'Use at least 2 characters' })
   else if (title.length > 200) errors.push({ name: 'title', message: 'Keep the title under 200 characters' })
   const slug = draft.slug?.trim() ?? ''
   if (slug && !slugSchema.safeParse(slug).success) {
     errors.push({ name: 'slug', message: 'Use 2–120 lower-case letters, digits and single dashes' })
   }
-  if (majorTextToMinor(draft.price ?? '', draft.currency ?? 'INR') === null) {
-    errors.push({ name: 'price', message: `Enter an amount like 499.00 (0 for free)` })
-  }
+  const price = majorTextToMinor(draft.price ?? '', draft.currency ?? 'INR')
+  if (price === null) errors.push({ name: 'price', message: 'Enter an amount like 499.00 (0 for free)' })
+  else if (price > 1_000_000_000) errors.push({ name: 'price', message: 'That is more than the platform accepts' })
+  else if (draft.type === 'freebie' && price > 0) errors.push({ name: 'price', message: 'A freebie is free: set the price to 0' })
+  if ((draft.version ?? '').trim().length > 50) errors.push({ name: 'version', message: 'Keep the version under 50 characters' })
   if ((draft.shortDescription ?? '').length > 160) errors.push({ name: 'shortDescription', message: 'Keep it to 160 characters' })
   for (const key of ['demoUrl', 'githubUrl', 'documentationUrl'] as const) {
     const value = draft[key]?.trim()
     if (value && !httpUrl(value)) errors.push({ name: key, message: 'Enter a full URL starting with https://' })
   }
   const image = draft.image?.trim()
-  if (image && !httpUrl(image) && !image.startsWith('/')) errors.push({ name: 'image', message: 'Enter a full URL or upload an image' })
+  if (image && !httpUrl(image) && !/^\/media\/[\w.-]+$/.test(image)) errors.push({ name: 'image', message: 'Enter a full https:// URL or upload an image' })
   for (const key of ['meta', 'apiConfig'] as const) {
     const problem = jsonObjectError(draft[key] ?? '')
     if (problem) errors.push({ name: key, message: problem })

@@ -326,6 +326,23 @@ export function hueOf(value: string): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Theme
+
+/**
+ * Catalogue pages render inside this class. In light mode the theme's 500 shades (emerald, green, amber, blue, red)
+ * are too light for text on white, and white text on them is below WCAG AA (2.5:1); the 700 shades pass (≥ 5:1).
+ * Dark mode keeps the theme's own 400 shades, which already pass. Custom properties inherit, so every Nuxt UI
+ * component inside (buttons, badges, links, alerts) follows.
+ */
+export const catalogThemeClass = [
+  '[--ui-primary:var(--ui-color-primary-700)] dark:[--ui-primary:var(--ui-color-primary-400)]',
+  '[--ui-success:var(--ui-color-success-700)] dark:[--ui-success:var(--ui-color-success-400)]',
+  '[--ui-info:var(--ui-color-info-700)] dark:[--ui-info:var(--ui-color-info-400)]',
+  '[--ui-warning:var(--ui-color-warning-700)] dark:[--ui-warning:var(--ui-color-warning-400)]',
+  '[--ui-error:var(--ui-color-error-700)] dark:[--ui-error:var(--ui-color-error-400)]',
+].join(' ')
+
+// ---------------------------------------------------------------------------------------------------------------
 // Call to action
 
 export interface ProductAction {

@@ -6,6 +6,18 @@ import { assertValidKey, meter, ObjectNotFoundError, type ByteRange, type Storag
 
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
+/** Creates the file and its directory; again if a delete pruned the directory in between. */
+async function openCreating(path: string) {
+  for (let attempt = 1; ; attempt++) {
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      return await open(path, 'wx', 0o640);
+    } catch (error) {
+      if (!isMissing(error) || attempt === 3) throw error;
+    }
+  }
+}
+
 /**
  * Files on local disk under `root`. A put streams to a hidden temp file beside the target and
  * renames it into place once every byte is on disk, so readers never see half a file and an
@@ -38,14 +50,13 @@ export function localStorage(rootDir: string): Storage {
 
     async put(key, body, options = {}) {
       const target = pathOf(key);
-      await mkdir(dirname(target), { recursive: true });
       const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-      const handle = await open(temp, 'wx', 0o640);
+      // Opened before any byte flows, so a failure at any point finds the temp file there to remove.
+      const handle = await openCreating(temp);
       const counted = meter(options.maxBytes);
       try {
-        await pipeline(body, counted.stream, handle.createWriteStream({ autoClose: false }));
-        await handle.sync();
-        await handle.close();
+        // `flush`: the bytes reach the disk (fsync) before the file is closed and renamed into place.
+        await pipeline(body, counted.stream, handle.createWriteStream({ flush: true }));
         await rename(temp, target);
         return counted.result();
       } catch (error) {

@@ -34,7 +34,7 @@ const fileName = z
   .trim()
   .min(1)
   .max(255)
-  .regex(/^[^/\\\u0000-\u001f\u007f]+$/, 'A file name, without slashes or control characters')
+  .regex(/^[^/\\\p{Cc}]+$/u, 'A file name, without slashes or control characters')
   .refine((v) => v !== '.' && v !== '..', 'A file name, without slashes or control characters');
 
 const metadata = z

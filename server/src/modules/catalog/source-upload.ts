@@ -33,7 +33,7 @@ const tooLarge = (maxBytes: number) =>
 /** The name a browser gave the file, without any directory part or control characters. */
 export function uploadedFileName(raw: string | undefined): string {
   const base = (raw ?? '').split(/[/\\]/).at(-1) ?? '';
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(-255);
+  const clean = base.replace(/\p{Cc}/gu, '').trim().slice(-255);
   return clean && clean !== '.' && clean !== '..' ? clean : 'upload';
 }
 
