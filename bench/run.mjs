@@ -633,13 +633,29 @@ async function main() {
         return child.output.find((l) => l.startsWith('baseline-static:'))?.slice('baseline-static: '.length) ?? 'unknown';
       },
     };
+    const failed = (error) => {
+      if (aborted) throw error;
+      const message = error instanceof Error ? error.message + (error.cause ? ` (${error.cause.message ?? error.cause})` : '') : String(error);
+      console.log(`  failed: ${message}`);
+      return { id: scenario.id, name: scenario.name, error: message, notes, pass: false };
+    };
     if (scenario.kind === 'lighthouse') {
-      lighthouse = await lighthouseScenario(scenario, ctx, resultsDir);
-      lighthouse.notes = [...setupProblems]; // seen while warming the pages; the throughput scenarios judge them
+      try {
+        lighthouse = await lighthouseScenario(scenario, ctx, resultsDir);
+        lighthouse.notes = [...setupProblems]; // seen while warming the pages; the throughput scenarios judge them
+      } catch (error) {
+        lighthouse = { ...failed(error), pages: [] };
+      }
       continue;
     }
     console.log(`${scenario.name}:`);
-    const overrides = (await scenario.setup?.(ctx)) ?? {};
+    let overrides;
+    try {
+      overrides = (await scenario.setup?.(ctx)) ?? {};
+    } catch (error) {
+      results.push(failed(error));
+      continue;
+    }
     const target = { ...scenario.platform, ...overrides };
     const { url: baselineUrl } = await startBaseline(scenario.baseline.server, scenario.baseline.path);
     process.stdout.write(`  baseline … `);
@@ -695,8 +711,8 @@ async function main() {
     printTable(
       ['scenario', 'baseline', 'baseline req/s', 'platform req/s', 'ratio', 'target', 'baseline p99 ms', 'platform p99 ms', 'result'],
       results.map((r) =>
-        r.skipped
-          ? [r.name, '-', '-', '-', '-', '-', '-', '-', `SKIPPED (${r.skipped})`]
+        r.skipped || r.error
+          ? [r.name, '-', '-', '-', '-', '-', '-', '-', r.skipped ? `SKIPPED (${r.skipped})` : 'FAIL (setup failed, see below)']
           : [
               r.name,
               r.baselineServer,
@@ -710,7 +726,8 @@ async function main() {
             ],
       ),
     );
-    for (const r of results) for (const p of r.problems ?? []) console.log(`  ${r.name}: ${p}`);
+    for (const r of results) if (r.error) console.log(`  ${r.id}: setup failed: ${r.error}`);
+    for (const r of results) for (const p of r.problems ?? []) console.log(`  ${r.id}: problem: ${p}`);
     for (const r of results) for (const n of r.notes ?? []) console.log(`  ${r.id}: ${n}`);
   }
   if (lighthouse) printLighthouse(lighthouse);

@@ -113,7 +113,7 @@ export interface AdminProductQuery {
 export type AdminProductInput = Partial<Omit<AdminProduct, 'id' | 'category' | 'categories' | 'isFree' | 'publishedAt'
   | 'createdAt' | 'updatedAt' | 'sourceCount' | 'planCount'>> & { categoryIds?: string[] }
 
-export type AdminPlanInput = Partial<Omit<AdminPlan, 'id' | 'productId' | 'sortOrder'>>
+export type AdminPlanInput = Partial<Omit<AdminPlan, 'id' | 'productId'>>
 
 export interface AdminCategoryInput {
   name: string

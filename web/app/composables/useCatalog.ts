@@ -69,13 +69,17 @@ export interface Plan {
   sortOrder: number
 }
 
+/** What a product card shows; list responses are cut down to this before they go into the page payload. */
+export type ProductSummary = Pick<Product,
+  'id' | 'slug' | 'title' | 'shortDescription' | 'image' | 'price' | 'currency' | 'type' | 'rating' | 'version'>
+
 export interface ProductDetail extends Product {
   content: string | null
   /** Markdown rendered and sanitised by the API. */
   descriptionHtml: string | null
   contentHtml: string | null
   plans: Plan[]
-  related: Product[]
+  related: ProductSummary[]
 }
 
 export interface ProductSource {
@@ -190,12 +194,29 @@ export function buildCategoryTree(categories: Category[]): CategoryNode[] {
 // ---------------------------------------------------------------------------------------------------------------
 // Data
 
-/** Shared fetchers for the catalogue endpoints (SSR-safe: they go through useApi). */
+export function toSummary(product: ProductSummary): ProductSummary {
+  const { id, slug, title, shortDescription, image, price, currency, type, rating, version } = product
+  return { id, slug, title, shortDescription, image, price, currency, type, rating, version }
+}
+
+/**
+ * Shared fetchers for the catalogue endpoints (SSR-safe: they go through useApi). Lists keep only what a card shows,
+ * and the product page drops the raw markdown it renders from the HTML, so the server-rendered payload stays small.
+ */
 export function useCatalog() {
   const api = useApi()
   return {
-    products: (query: Record<string, string | number | undefined>) => api<Paginated<Product>>('/api/products', { query }),
-    product: (slug: string) => api<ProductDetail>(`/api/products/${encodeURIComponent(slug)}`),
+    products: (query: Record<string, string | number | undefined>) => api<Paginated<Product>>('/api/products', { query })
+      .then((page): Paginated<ProductSummary> => ({ data: page.data.map(toSummary), meta: page.meta })),
+    product: (slug: string) => api<ProductDetail>(`/api/products/${encodeURIComponent(slug)}`)
+      .then((product): ProductDetail => ({
+        ...product,
+        content: null,
+        description: product.description ? product.description.slice(0, 500) : null,
+        meta: {},
+        apiConfig: {},
+        related: product.related.map(toSummary),
+      })),
     sources: (slug: string) => api<{ data: ProductSource[] }>(`/api/products/${encodeURIComponent(slug)}/sources`),
     categories: () => api<{ data: Category[] }>('/api/categories'),
   }

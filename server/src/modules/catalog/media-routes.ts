@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../lib/errors.js';
 import { findImage, MEDIA_MAX_BYTES, storeImage } from './media.js';
+import { multipartDoc } from './source-schema.js';
 import { formatBytes, uploadedFileName } from './source-upload.js';
 
 const imageResponse = {
@@ -41,7 +42,7 @@ export async function mediaAdminRoutes(fastify: FastifyInstance) {
       summary: 'Upload a product image',
       description: `PNG, JPEG, WebP or GIF (recognised by their bytes; SVG is refused), at most ${formatBytes(MEDIA_MAX_BYTES)}.`,
       consumes: ['multipart/form-data'],
-      body: z.object({ file: z.string().meta({ format: 'binary' }) }).optional(),
+      body: multipartDoc(z.object({ file: z.string().meta({ format: 'binary', description: 'PNG, JPEG, WebP or GIF' }) })),
       response: { 201: z.object({ url: z.string().describe('/media/<sha256>.<ext>, for a product\'s image field') }) },
     },
   }, async (request, reply) => {

@@ -68,6 +68,8 @@ export interface HostPolicy {
   allowPrivate: boolean;
   /** Name resolution; the system's (dns.lookup) unless a test supplies another. */
   resolve?: Resolver;
+  /** Which addresses are off limits; `isForbiddenAddress` unless a test narrows it. */
+  forbidden?: (address: string) => boolean;
 }
 
 /**
@@ -83,9 +85,10 @@ export async function assertAllowedUrl(url: string, policy: HostPolicy): Promise
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ForbiddenHostError('must be an http(s) URL');
   if (policy.allowPrivate) return parsed;
+  const forbidden = policy.forbidden ?? isForbiddenAddress;
   const host = parsed.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
   if (isIP(host)) {
-    if (isForbiddenAddress(host)) throw new ForbiddenHostError('must not point at a private, loopback or link-local address');
+    if (forbidden(host)) throw new ForbiddenHostError('must not point at a private, loopback or link-local address');
     return parsed;
   }
   if (host === 'localhost' || host.endsWith('.localhost')) throw new ForbiddenHostError('must not point at localhost');
@@ -96,7 +99,7 @@ export async function assertAllowedUrl(url: string, policy: HostPolicy): Promise
     throw new ForbiddenHostError('names a host that cannot be resolved');
   }
   if (addresses.length === 0) throw new ForbiddenHostError('names a host that cannot be resolved');
-  if (addresses.some(isForbiddenAddress)) {
+  if (addresses.some((address) => forbidden(address))) {
     throw new ForbiddenHostError('must not point at a private, loopback or link-local address');
   }
   return parsed;
@@ -109,10 +112,11 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
  * passed the check cannot be re-pointed (DNS rebinding) before the socket opens.
  */
 export function guardedLookup(policy: HostPolicy) {
+  const forbidden = policy.forbidden ?? isForbiddenAddress;
   return (hostname: string, options: LookupOneOptions | LookupAllOptions, callback: LookupCallback) => {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, []);
-      if (!policy.allowPrivate && addresses.some((a) => isForbiddenAddress(a.address))) {
+      if (!policy.allowPrivate && addresses.some((a) => forbidden(a.address))) {
         return callback(Object.assign(new Error('forbidden address'), { code: 'EFORBIDDENHOST' }), []);
       }
       if ((options as LookupAllOptions).all) return callback(null, addresses);

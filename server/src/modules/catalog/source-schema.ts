@@ -109,17 +109,25 @@ export const uploadFields = z.strictObject({
 });
 export type UploadFields = z.infer<typeof uploadFields>;
 
-/** For the OpenAPI document only: multipart bodies are streamed, not parsed into `request.body`. */
-export const uploadForm = z
-  .object({
+/**
+ * A multipart body's schema for the OpenAPI document. The handler streams and checks the parts
+ * itself (the body is never parsed into `request.body`), so validation here accepts anything.
+ */
+export function multipartDoc(form: z.ZodObject) {
+  const { $schema: _schema, ...json } = z.toJSONSchema(form, { io: 'input' });
+  return z.unknown().meta(json);
+}
+
+export const uploadForm = multipartDoc(
+  z.object({
     file: z.string().meta({ format: 'binary', description: 'The file; streamed to storage, hashed on the way' }),
     name: fields.name,
     description: z.string().optional(),
     version: z.string().optional(),
     isPrimary: z.enum(['true', 'false']).optional(),
     isActive: z.enum(['true', 'false']).optional(),
-  })
-  .optional();
+  }),
+);
 
 export const productParams = z.object({ id: z.string().min(1).max(64) });
 export const sourceParams = productParams.extend({ sourceId: z.string().min(1).max(64) });

@@ -16,6 +16,26 @@ const fail = (error: string): Outcome => ({ ok: false, error });
 
 const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : null);
 
+/**
+ * Whether the source's file name is one an admin chose, rather than one an earlier verification
+ * copied from the asset it found. Only a chosen name pins the asset: a source that follows the
+ * latest release must not stay tied to the first release's asset name.
+ */
+function hasChosenName(row: SourceRow): boolean {
+  const resolved = row.metadata.resolved as { autoFileName?: boolean; assetName?: string } | undefined;
+  return row.fileName !== null && !(resolved?.autoFileName === true && resolved.assetName === row.fileName);
+}
+
+/** The asset to look for (named in the URL, else by the chosen file name), and the file name to record. */
+function assetChoice(row: SourceRow, fromUrl: string | null) {
+  const chosen = hasChosenName(row);
+  return {
+    wanted: fromUrl ?? (chosen ? row.fileName : null),
+    record: (assetName: string) => (chosen ? {} : { fileName: assetName }),
+    autoFileName: !chosen,
+  };
+}
+
 function token(ctx: SourceContext, row: SourceRow): string | null {
   if (!row.encryptedToken) return null;
   try {
@@ -44,7 +64,7 @@ async function checkGitHub(ctx: SourceContext, row: SourceRow): Promise<Outcome>
   if (!ref) return fail('The source URL is not a GitHub repository URL');
   const tag = ref.tag ?? text(row.metadata.tag);
   const release = await getGitHubRelease({ apiUrl: ctx.githubApiUrl, token: token(ctx, row) }, { owner: ref.owner, repo: ref.repo, tag });
-  const wanted = ref.asset ?? row.fileName;
+  const { wanted, record, autoFileName } = assetChoice(row, ref.asset);
   const asset = wanted ? release.assets.find((a) => a.name === wanted) : release.assets[0];
   if (!asset) {
     const names = release.assets.map((a) => a.name).slice(0, 10).join(', ');
@@ -58,8 +78,8 @@ async function checkGitHub(ctx: SourceContext, row: SourceRow): Promise<Outcome>
     ok: true,
     fileSize: asset.size,
     version: release.tag,
-    fileName: row.fileName ?? asset.name,
-    resolved: { owner: ref.owner, repo: ref.repo, tag: release.tag, assetId: asset.id, assetName: asset.name, contentType: asset.contentType },
+    ...record(asset.name),
+    resolved: { owner: ref.owner, repo: ref.repo, tag: release.tag, assetId: asset.id, assetName: asset.name, contentType: asset.contentType, autoFileName },
   };
 }
 
@@ -71,14 +91,19 @@ async function checkGitLab(ctx: SourceContext, row: SourceRow): Promise<Outcome>
   const project = typeof projectId === 'number' ? String(projectId) : (text(projectId) ?? ref.project);
   const tag = ref.tag ?? text(row.metadata.tag);
   const release = await getGitLabRelease({ apiUrl: ctx.gitlabApiUrl, token: token(ctx, row) }, { project, tag });
-  const wanted = ref.asset ?? row.fileName;
+  const { wanted, record, autoFileName } = assetChoice(row, ref.asset);
   const link = wanted
     ? release.links.find((l) => l.name === wanted || l.url.endsWith(`/${wanted}`))
     : release.links[0];
   if (!link) {
     return fail(wanted ? `Release ${release.tag} has no asset named ${wanted}` : `Release ${release.tag} has no asset links`);
   }
-  return { ok: true, version: release.tag, fileName: row.fileName ?? link.name, resolved: { project, tag: release.tag, assetName: link.name } };
+  return {
+    ok: true,
+    version: release.tag,
+    ...record(link.name),
+    resolved: { project, tag: release.tag, assetName: link.name, autoFileName },
+  };
 }
 
 async function check(ctx: SourceContext, row: SourceRow): Promise<Outcome> {
@@ -120,7 +145,7 @@ export async function verifySource(ctx: SourceContext, ids: { productId: string;
           lastVerifyError: null,
           ...(outcome.fileSize !== undefined && outcome.fileSize !== null ? { fileSize: outcome.fileSize } : {}),
           ...(outcome.version ? { version: outcome.version } : {}),
-          ...(outcome.fileName && !current.fileName ? { fileName: outcome.fileName } : {}),
+          ...(outcome.fileName ? { fileName: outcome.fileName } : {}),
           ...(outcome.resolved ? { metadata: { ...current.metadata, resolved: outcome.resolved } } : {}),
         }
       : { lastVerifyError: outcome.error.slice(0, 500) };
