@@ -28,8 +28,6 @@ export interface AppOptions {
   secrets: Secrets;
   database: Database;
   mailer: Mailer;
-  /** Where files live; by default the one STORAGE_DRIVER chooses. */
-  storage?: Storage;
   /** The built Nuxt app's request listener; every non-API GET goes to it. */
   web?: WebListener;
   logger?: boolean;
@@ -81,7 +79,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('mailer', options.mailer);
   app.decorate('secrets', options.secrets);
   app.decorate('keyRing', new KeyRing(options.secrets.appKeys));
-  const storage = options.storage ?? createStorage(env);
+  const storage = createStorage(env);
   app.decorate('storage', storage);
 
   const headers = securityHeaders({ https: new URL(env.PUBLIC_URL).protocol === 'https:' });

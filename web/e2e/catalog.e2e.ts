@@ -109,10 +109,11 @@ describe('catalogue', () => {
     expect(await page.getByText(draft.title).count()).toBe(0)
 
     // Filter by type: the URL carries it, and a reload renders the same results on the server.
-    await page.getByTestId('catalog-filters').getByRole('radio', { name: 'Freebie' }).click()
+    await page.getByTestId('catalog-filters').getByTestId('filter-type-freebie').click()
     await page.waitForURL(url => url.searchParams.get('type') === 'freebie' && url.searchParams.get('search') === tag)
     await expect.poll(() => cards.count()).toBe(1)
     expect(await cards.first().getAttribute('data-slug')).toBe(freebie.slug)
+    expect(await page.getByTestId('filter-type-freebie').getAttribute('aria-current')).toBe('true')
 
     await page.reload()
     await waitForHydration(page)

@@ -65,6 +65,7 @@ describe('local storage', () => {
     body.destroy(new Error('client went away'));
     await expect(putting).rejects.toThrow('client went away');
     expect(filesUnder(join(root, 'cut'))).toEqual([]);
+    expect(existsSync(join(root, 'cut'))).toBe(false); // nor the directory made for it
   });
 
   it('refuses a body past maxBytes and keeps nothing', async () => {

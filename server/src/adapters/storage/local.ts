@@ -63,6 +63,7 @@ export function localStorage(rootDir: string): Storage {
         body.destroy();
         await handle.close().catch(() => {});
         await unlink(temp).catch(() => {});
+        await pruneEmptyParents(temp);
         throw error;
       }
     },

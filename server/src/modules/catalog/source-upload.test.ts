@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Storage } from '../../adapters/storage/index.js';
 import { asAdmin, createTestApp, eventually, type TestApp } from '../../../test/helpers.js';
+import { startFakeS3 } from '../../../test/support/fake-s3.js';
 import { createProduct, filesUnder, generatedBytes, multipartBody, multipartFrame } from '../../../test/support/uploads.js';
 import { productSources } from './tables.js';
 
@@ -75,6 +76,18 @@ describe('uploading a source file', () => {
     expect(filesOf(p.id)).toEqual([]);
   });
 
+  it('keeps an uploaded file that another source was pointed at when its own source goes', async () => {
+    const p = await createProduct(t.app, admin.headers);
+    const owner = (await upload(p.id, { name: 'Owner' }, { fileName: 'shared.bin', content: Buffer.from('shared') })).json();
+    const [row] = await rowsOf(p.id);
+    const borrower = await t.app.inject({ method: 'POST', url: `/api/admin/products/${p.id}/sources`, headers: admin.headers, payload: { provider: 'local', name: 'Borrower', sourceUrl: row!.sourceUrl } });
+    expect(borrower.statusCode).toBe(201);
+    await t.app.inject({ method: 'DELETE', url: `/api/admin/products/${p.id}/sources/${owner.id}`, headers: admin.headers });
+    expect(filesOf(p.id)).toHaveLength(1);
+    const verified = await t.app.inject({ method: 'POST', url: `/api/admin/products/${p.id}/sources/${borrower.json().id}/verify`, headers: admin.headers });
+    expect(verified.json().lastVerifyError).toBeNull();
+  });
+
   it('keeps neither file nor row when the form is invalid', async () => {
     const p = await createProduct(t.app, admin.headers);
     const content = Buffer.from('data');
@@ -103,6 +116,9 @@ describe('uploading a source file', () => {
     expect(json.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     const missing = await upload('prd_missing', { name: 'x' }, { fileName: 'a.bin', content: Buffer.from('x') });
     expect(missing.statusCode).toBe(404);
+    // The body was never read: the connection is closed rather than drained.
+    expect(missing.headers.connection).toBe('close');
+    expect(json.headers.connection).toBe('close');
   });
 
   it('refuses a file over MAX_UPLOAD_BYTES with 413, removing what was stored', async () => {
@@ -117,6 +133,42 @@ describe('uploading a source file', () => {
     const exact = await upload(p.id, { name: 'Just fits' }, { fileName: 'fits.bin', content: Buffer.alloc(1024, 1) }, small.app);
     expect(exact.statusCode).toBe(201);
     expect(exact.json().fileSize).toBe(1024);
+  });
+
+  it('with S3 storage: creates an s3 source, verifies it with HEAD, and deletes the object with it', async () => {
+    const s3 = await startFakeS3();
+    const s3App = await createTestApp({
+      url: t.database.url,
+      env: {
+        STORAGE_DRIVER: 's3', S3_BUCKET: 'products', S3_ENDPOINT: s3.url, S3_FORCE_PATH_STYLE: 'true',
+        S3_ACCESS_KEY_ID: 'AKIATEST', S3_SECRET_ACCESS_KEY: 'secret', MAX_UPLOAD_BYTES: '1024',
+      },
+    });
+    try {
+      const p = await createProduct(t.app, admin.headers);
+      const content = Buffer.from('bytes kept in a bucket');
+      const created = await upload(p.id, { name: 'In S3' }, { fileName: 'bucket.bin', content }, s3App.app);
+      expect(created.statusCode, created.body).toBe(201);
+      const source = created.json();
+      expect(source).toMatchObject({ provider: 's3', fileSize: content.length, sha256: sha(content) });
+      const key = `products/${p.id}/${source.id}/bucket.bin`;
+      expect(s3.objects.get(`products/${key}`)).toEqual(content);
+
+      const verified = await s3App.app.inject({ method: 'POST', url: `/api/admin/products/${p.id}/sources/${source.id}/verify`, headers: admin.headers });
+      expect(verified.json()).toMatchObject({ lastVerifyError: null, fileSize: content.length });
+      expect(s3.requests.at(-1)).toMatchObject({ method: 'HEAD', path: `/products/${key}` });
+
+      const tooBig = await upload(p.id, { name: 'Too big' }, { fileName: 'big.bin', content: Buffer.alloc(2000) }, s3App.app);
+      expect(tooBig.statusCode).toBe(413);
+      expect([...s3.objects.keys()]).toEqual([`products/${key}`]);
+
+      await s3App.app.inject({ method: 'DELETE', url: `/api/admin/products/${p.id}/sources/${source.id}`, headers: admin.headers });
+      expect(s3.requests.at(-1)).toMatchObject({ method: 'DELETE', path: `/products/${key}` });
+      expect(s3.objects.size).toBe(0);
+    } finally {
+      await s3App.close();
+      await s3.close();
+    }
   });
 
   describe('over a real socket', () => {
@@ -144,6 +196,7 @@ describe('uploading a source file', () => {
       expect(filesOf(p.id)[0]).toMatch(/\.tmp$/);
       socket.destroy();
       expect(await eventually(() => filesOf(p.id).length === 0, 10_000)).toBe(true); // …which is removed
+      expect(existsSync(join(dir, 'products', p.id))).toBe(false); // with the directories made for it
       expect(await rowsOf(p.id)).toEqual([]);
       // The server is fine afterwards.
       const after = await upload(p.id, { name: 'Whole' }, { fileName: 'whole.bin', content: Buffer.from('complete') });

@@ -75,15 +75,15 @@ export async function uploadSource(
   input: { productId: string; maxBytes: number },
   actor: Actor,
 ) {
-  if (!request.isMultipart()) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data with the file in a `file` part');
-  const declared = Number(request.headers['content-length']);
-  if (declared > input.maxBytes + FORM_OVERHEAD) throw tooLarge(input.maxBytes);
-  await getProductById(ctx.db, input.productId); // 404 before a byte of the body is read
-
   const sourceId = newId('source');
   const fields: Record<string, string> = {};
   let stored: Received | undefined;
   try {
+    // Refusals before a byte of the body is read (they too close the connection, see uploadError).
+    if (!request.isMultipart()) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data with the file in a `file` part');
+    if (Number(request.headers['content-length']) > input.maxBytes + FORM_OVERHEAD) throw tooLarge(input.maxBytes);
+    await getProductById(ctx.db, input.productId);
+
     for await (const part of request.parts({ limits: { fileSize: input.maxBytes + 1 } })) {
       if (part.type === 'field') {
         if (part.value !== '') fields[part.fieldname] = String(part.value);

@@ -205,6 +205,16 @@ export function uploadKey(productId: string, sourceId: string, fileName: string)
 const ownsFile = (row: Pick<SourceRow, 'productId' | 'id' | 'provider' | 'sourceUrl'>) =>
   (row.provider === 'local' || row.provider === 's3') && row.sourceUrl.startsWith(`products/${row.productId}/${row.id}/`);
 
+/** Deletes a source's uploaded file, unless another source was since pointed at the same key. */
+async function releaseFile(ctx: SourceContext, row: Pick<SourceRow, 'provider' | 'sourceUrl'>) {
+  const [other] = await ctx.db
+    .select({ id: productSources.id })
+    .from(productSources)
+    .where(and(eq(productSources.provider, row.provider), eq(productSources.sourceUrl, row.sourceUrl)))
+    .limit(1);
+  if (!other) await ctx.storage.delete(row.sourceUrl).catch(() => {});
+}
+
 export async function updateSource(
   ctx: SourceContext,
   ids: { productId: string; sourceId: string },
@@ -248,9 +258,7 @@ export async function updateSource(
     return { before, after: after! };
   });
   // An uploaded file the source no longer points at is nobody's now.
-  if (ownsFile(updated.before) && updated.after.sourceUrl !== updated.before.sourceUrl) {
-    await ctx.storage.delete(updated.before.sourceUrl).catch(() => {});
-  }
+  if (ownsFile(updated.before) && updated.after.sourceUrl !== updated.before.sourceUrl) await releaseFile(ctx, updated.before);
   return presentAdminSource(updated.after);
 }
 
@@ -270,7 +278,7 @@ export async function deleteSource(ctx: SourceContext, ids: { productId: string;
     return row;
   });
   // After the commit: a failed file delete leaves an unreferenced file, never a source without its file.
-  if (ownsFile(removed)) await ctx.storage.delete(removed.sourceUrl).catch(() => {});
+  if (ownsFile(removed)) await releaseFile(ctx, removed);
 }
 
 /**
