@@ -120,6 +120,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   if (options.web) mountWeb(app, options.web, headers.document);
 
+  // An admin's change shows at once on the instance that made it; others hear of it through NOTIFY.
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.method !== 'GET' && reply.statusCode < 400 && request.url.startsWith('/api/admin/')) live.generation++;
+    done();
+  });
+
   app.addHook('onReady', async () => {
     await live.start();
   });
@@ -157,7 +163,11 @@ function mountWeb(app: FastifyInstance, web: WebListener, documentHeaders: Recor
       }
       if (app.env.PAGE_CACHE_SECONDS > 0 && cacheablePage.test(request.url) && !signedIn(request.headers.cookie)) {
         const page = await pages.get(request.url, { host: request.headers.host ?? 'localhost' });
-        return reply.status(page.status).headers(page.headers).headers(documentHeaders).header('x-cache', page.state).send(page.body);
+        reply.status(page.status).headers(page.headers).headers(documentHeaders).header('x-cache', page.state).header('vary', 'accept-encoding');
+        const accepts = String(request.headers['accept-encoding'] ?? '');
+        if (page.brotli && /\bbr\b/.test(accepts)) return reply.header('content-encoding', 'br').send(page.brotli);
+        if (page.gzip && /\bgzip\b/.test(accepts)) return reply.header('content-encoding', 'gzip').send(page.gzip);
+        return reply.send(page.body);
       }
       reply.hijack();
       reply.headers(documentHeaders);

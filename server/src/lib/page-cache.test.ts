@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asAdmin, createTestApp, eventually, type TestApp } from '../../test/helpers.js';
 
@@ -14,7 +15,8 @@ describe('page cache', () => {
         if (req.url === '/products/with-cookie') res.setHeader('set-cookie', 'x=1');
         res.statusCode = req.url === '/products/missing' ? 404 : 200;
         res.setHeader('content-type', 'text/html;charset=utf-8');
-        res.end(`<!doctype html><p>render ${renders.length} of ${req.url}</p>`);
+        res.write('<!doctype html>'); // streamed in chunks, as Nuxt does
+        res.end(`<p>render ${renders.length} of ${req.url}</p>`);
       },
     });
     admin = await asAdmin(t.app);
@@ -66,5 +68,19 @@ describe('page cache', () => {
     await t.app.inject({ method: 'PUT', url: '/api/admin/kill-switches/payments', headers: admin.headers, payload: { engaged: true, reason: 'banner must show' } });
     expect(await eventually(() => t.app.live.generation > again)).toBe(true);
     expect((await visit('/')).headers['x-cache']).toBe('MISS');
+  });
+
+  it('replays pages with valid framing, compressed when the client accepts it', async () => {
+    await visit('/products/framed');
+    const plain = await visit('/products/framed');
+    expect(plain.headers['transfer-encoding']).toBeUndefined();
+    expect(Number(plain.headers['content-length'])).toBe(Buffer.byteLength(plain.body));
+    const gz = await t.app.inject({ method: 'GET', url: '/products/framed', headers: { 'accept-encoding': 'gzip' } });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.rawPayload).toString()).toBe(plain.body);
+    const br = await t.app.inject({ method: 'GET', url: '/products/framed', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(br.rawPayload).toString()).toBe(plain.body);
+    expect(br.headers.vary).toContain('accept-encoding');
   });
 });

@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import inject from 'light-my-request';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+const hopByHop = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date', 'x-powered-by', 'content-encoding']);
 
 export interface CachedPage {
   status: number;
@@ -12,6 +15,9 @@ export interface CachedPage {
 interface Entry extends CachedPage {
   storedAt: number;
   generation: number;
+  /** Compressed once when stored, so every hit is served compressed at no cost. */
+  gzip: Buffer;
+  brotli: Buffer;
 }
 
 export interface PageCacheOptions {
@@ -38,7 +44,9 @@ export function createPageCache(render: Listener, options: PageCacheOptions) {
     const response = await inject(render, { method: 'GET', url, headers });
     const out: Record<string, string> = {};
     for (const [name, value] of Object.entries(response.headers)) {
-      if (value === undefined || name === 'content-length' || name === 'connection' || name === 'date' || name === 'keep-alive') continue;
+      // Framing and connection headers belong to the response that rendered the page, not to the
+      // ones that replay it (a copied `transfer-encoding` beside Fastify's `content-length` is invalid HTTP).
+      if (value === undefined || hopByHop.has(name)) continue;
       out[name] = Array.isArray(value) ? value.join(', ') : String(value);
     }
     const cacheable =
@@ -48,7 +56,14 @@ export function createPageCache(render: Listener, options: PageCacheOptions) {
 
   function store(url: string, page: CachedPage) {
     entries.delete(url);
-    entries.set(url, { ...page, storedAt: Date.now(), generation: options.generation() });
+    const body = Buffer.from(page.body);
+    entries.set(url, {
+      ...page,
+      storedAt: Date.now(),
+      generation: options.generation(),
+      gzip: gzipSync(body, { level: 6 }),
+      brotli: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } }),
+    });
     if (entries.size > options.maxEntries) entries.delete(entries.keys().next().value!);
   }
 
@@ -63,7 +78,7 @@ export function createPageCache(render: Listener, options: PageCacheOptions) {
 
   return {
     /** The page for `url`, from memory when possible; `state` says which (for the X-Cache header). */
-    async get(url: string, headers: Record<string, string>): Promise<CachedPage & { state: 'HIT' | 'STALE' | 'MISS' }> {
+    async get(url: string, headers: Record<string, string>): Promise<CachedPage & { state: 'HIT' | 'STALE' | 'MISS'; gzip?: Buffer; brotli?: Buffer }> {
       const entry = entries.get(url);
       if (entry && entry.generation === options.generation()) {
         const age = Date.now() - entry.storedAt;
@@ -74,9 +89,12 @@ export function createPageCache(render: Listener, options: PageCacheOptions) {
         }
       }
       const page = await renderPage(url, headers);
-      if (page.cacheable) store(url, page);
-      else entries.delete(url);
-      return { ...page, state: 'MISS' };
+      if (!page.cacheable) {
+        entries.delete(url);
+        return { ...page, state: 'MISS' };
+      }
+      store(url, page);
+      return { ...entries.get(url)!, state: 'MISS' };
     },
     get size() {
       return entries.size;

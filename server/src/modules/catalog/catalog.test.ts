@@ -134,8 +134,10 @@ describe('catalogue', () => {
     const audit = (await get(`/api/admin/audit?entityId=${draft.id}`, admin.headers)).json().data;
     expect(audit.map((e: { action: string }) => e.action)).toEqual(['product.update', 'product.update', 'product.create']);
     expect(audit[1]).toMatchObject({ before: { price: 1000, categories: [] }, after: { price: 1500, categories: ['frontend'] } });
+    expect((await get(`/api/products/${draft.slug}`)).json().price).toBe(1500); // cached now
     expect((await t.app.inject({ method: 'DELETE', url: `/api/admin/products/${draft.id}`, headers: admin.headers })).statusCode).toBe(204);
-    expect((await get(`/api/products/${draft.slug}`)).statusCode).toBe(404);
+    expect((await get(`/api/products/${draft.slug}`)).statusCode).toBe(404); // not the cached copy
+    expect((await get('/api/products?perPage=48')).json().data.map((p: { id: string }) => p.id)).not.toContain(draft.id);
   });
 
   it('keeps plans to API products, ordered as the admin says', async () => {

@@ -1,5 +1,5 @@
 import { isFreeProduct, productTypeRules, type LicenseType, type ProductStatus, type ProductType } from '@mintreu/contracts';
-import { and, asc, count, desc, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
 import { recordAudit } from '../../lib/audit.js';
@@ -86,7 +86,15 @@ export interface ListProductsInput {
   perPage: number;
 }
 
-/** The catalogue: published only for the public; ranked full-text search, filters, sorting, pages. */
+/** List columns: everything but the search vector (heavy, and never shown). */
+const { search: _search, ...listColumns } = getTableColumns(products);
+
+/** The product's categories as JSON, in the same query (no second round trip). */
+const categoriesJson = sql<{ id: string; slug: string; name: string }[]>`coalesce((
+  select json_agg(json_build_object('id', c.id, 'slug', c.slug, 'name', c.name) order by c.sort_order, c.name)
+  from product_categories pc join categories c on c.id = pc.category_id where pc.product_id = ${products.id}), '[]'::json)`;
+
+/** The catalogue: published only for the public; ranked full-text search, filters, sorting, pages — one query. */
 export async function listProducts(db: Db, input: ListProductsInput, viewer: Viewer) {
   const filters: SQL[] = [];
   if (viewer === 'public') filters.push(eq(products.status, 'published'));
@@ -105,12 +113,17 @@ export async function listProducts(db: Db, input: ListProductsInput, viewer: Vie
   }
   const where = and(...filters);
   const order = input.sort ? publicSorts[input.sort]! : tsquery ? [sql`ts_rank_cd(${products.search}, ${tsquery}) desc`, desc(products.downloads)] : publicSorts.newest!;
-  const [rows, [total]] = await Promise.all([
-    db.select().from(products).where(where).orderBy(...order, asc(products.id)).limit(input.perPage).offset((input.page - 1) * input.perPage),
-    db.select({ value: count() }).from(products).where(where),
-  ]);
-  const data = await withCategories(db, rows, viewer);
-  return { data, meta: { page: input.page, perPage: input.perPage, total: total?.value ?? 0 } };
+  const rows = await db
+    .select({ ...listColumns, categories: categoriesJson, total: sql<number>`count(*) over ()`.mapWith(Number) })
+    .from(products)
+    .where(where)
+    .orderBy(...order, asc(products.id))
+    .limit(input.perPage)
+    .offset((input.page - 1) * input.perPage);
+  // Past the last page there is no row to carry the total: count separately (rare).
+  const total = rows[0]?.total ?? (input.page > 1 ? ((await db.select({ value: count() }).from(products).where(where))[0]?.value ?? 0) : 0);
+  const data = rows.map(({ categories, total: _t, ...row }) => presentProduct({ ...row, search: null }, categories, viewer));
+  return { data, meta: { page: input.page, perPage: input.perPage, total } };
 }
 
 export async function listAdminProducts(db: Db, input: ListProductsInput) {

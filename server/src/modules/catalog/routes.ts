@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sessionUser } from '../../lib/guard.js';
 import { renderMarkdown } from '../../lib/markdown.js';
+import { createResponseCache } from '../../lib/response-cache.js';
 import * as categories from './categories.js';
 import * as plansService from './plans.js';
 import * as products from './products.js';
@@ -14,52 +15,59 @@ import {
 const id = z.string().min(1).max(64);
 const slug = z.string().min(1).max(120);
 
-/** The public catalogue: what visitors browse and search. */
+/** The public catalogue: what visitors browse and search. Answers come from the response cache. */
 export async function catalogRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const cache = createResponseCache({ ttlMs: 60_000, maxEntries: 2000, generation: () => app.live.generation });
+  /** Serialise through the route's own schema once, then reuse the JSON. */
+  const cached = async <T>(reply: FastifyReply, schema: z.ZodType<T>, key: string, compute: () => Promise<T>): Promise<void> => {
+    const body = await cache.get(key, async () => JSON.stringify(schema.parse(await compute())));
+    reply.type('application/json').serializer((payload: string) => payload).send(body);
+  };
 
   app.get(
     '/products',
     { config: { access: 'public' }, schema: { tags: ['catalog'], summary: 'Browse and search published products', querystring: listProductsQuery, response: { 200: productList } } },
-    async (request) => products.listProducts(app.db, request.query, 'public'),
+    (request, reply) => cached(reply, productList, request.url, () => products.listProducts(app.db, request.query, 'public')),
   );
 
   app.get(
     '/products/:slug',
     { config: { access: 'public' }, schema: { tags: ['catalog'], summary: 'A product page', params: z.object({ slug }), response: { 200: productDetail } } },
-    async (request) => {
-      // Admins may preview unpublished products; everyone else gets 404 for them.
-      const viewer = (await sessionUser(app.auth, request).catch(() => null))?.role === 'admin' ? 'admin' : 'public';
-      const row = await products.getPublicProductBySlug(app.db, request.params.slug, viewer);
-      const [presented, plans, related] = await Promise.all([
-        products.presentOne(app.db, row, 'public'),
-        plansService.listPlans(app.db, row.id, { activeOnly: true }),
-        products.relatedProducts(app.db, row),
-      ]);
-      return {
-        ...presented,
-        descriptionHtml: renderMarkdown(row.description),
-        contentHtml: renderMarkdown(row.content),
-        plans,
-        related,
-      };
+    async (request, reply) => {
+      // Admins may preview unpublished products (not cached); everyone else gets 404 for them.
+      const admin = (await sessionUser(app.auth, request).catch(() => null))?.role === 'admin';
+      const page = () => productPage(app, request.params.slug, admin ? 'admin' : 'public');
+      if (admin) return page();
+      return cached(reply, productDetail, request.url, page);
     },
   );
 
   app.get(
     '/products/:slug/plans',
     { config: { access: 'public' }, schema: { tags: ['catalog'], summary: "A product's active plans", params: z.object({ slug }), response: { 200: z.object({ data: z.array(plan) }) } } },
-    async (request) => {
-      const row = await products.getPublicProductBySlug(app.db, request.params.slug);
-      return { data: await plansService.listPlans(app.db, row.id, { activeOnly: true }) };
-    },
+    (request, reply) =>
+      cached(reply, z.object({ data: z.array(plan) }), request.url, async () => {
+        const row = await products.getPublicProductBySlug(app.db, request.params.slug);
+        return { data: await plansService.listPlans(app.db, row.id, { activeOnly: true }) };
+      }),
   );
 
   app.get(
     '/categories',
     { config: { access: 'public' }, schema: { tags: ['catalog'], summary: 'Active categories with their published product counts', response: { 200: z.object({ data: z.array(category) }) } } },
-    async () => ({ data: await categories.listCategories(app.db, 'public') }),
+    (_request, reply) => cached(reply, z.object({ data: z.array(category) }), '/categories', async () => ({ data: await categories.listCategories(app.db, 'public') })),
   );
+}
+
+async function productPage(app: FastifyInstance, slug: string, viewer: products.Viewer) {
+  const row = await products.getPublicProductBySlug(app.db, slug, viewer);
+  const [presented, plans, related] = await Promise.all([
+    products.presentOne(app.db, row, 'public'),
+    plansService.listPlans(app.db, row.id, { activeOnly: true }),
+    products.relatedProducts(app.db, row),
+  ]);
+  return { ...presented, descriptionHtml: renderMarkdown(row.description), contentHtml: renderMarkdown(row.content), plans, related };
 }
 
 /** The admin product workspace. */

@@ -48,6 +48,8 @@ export const products = pgTable(
   (t) => [
     index('products_search_idx').using('gin', t.search),
     index('products_status_created_idx').on(t.status, t.createdAt.desc()),
+    // The catalogue's default order (newest published first).
+    index('products_status_published_idx').on(t.status, t.publishedAt.desc().nullsLast(), t.createdAt.desc()),
     index('products_status_price_idx').on(t.status, t.price),
     index('products_status_downloads_idx').on(t.status, t.downloads.desc()),
     index('products_status_type_idx').on(t.status, t.type),

@@ -1,0 +1,1 @@
+CREATE INDEX "products_status_published_idx" ON "products" USING btree ("status","published_at" DESC NULLS LAST,"created_at" DESC NULLS LAST);
