@@ -45,9 +45,12 @@ export default defineNuxtConfig({
     preset: 'node-listener',
     // The listener serves its own /_nuxt assets and public files; Fastify just hands it every non-API request.
     serveStatic: true,
+    // Pre-compress /_nuxt assets at build time; the listener serves the .br/.gz twin the browser accepts.
+    compressPublicAssets: { gzip: true, brotli: true },
     // `nuxt dev` (port 3001) forwards /api to the Fastify dev server so the browser stays same-origin.
     devProxy: {
       '/api': { target: `${apiInternalBase}/api`, changeOrigin: false },
+      '/media': { target: `${apiInternalBase}/media`, changeOrigin: false },
     },
   },
 

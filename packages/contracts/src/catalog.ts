@@ -45,8 +45,12 @@ export const productTypeRules: Record<ProductType, {
   demo: { label: 'Demo', hasPlans: false, usesSecureDownload: true, showsPublicSource: false, defaultLicense: 'demo' },
 }
 
-/** Free ⇔ price 0 or a freebie (upstream `isFree`). */
-export const isFreeProduct = (product: { price: number; type: ProductType }) => product.price <= 0 || product.type === 'freebie'
+/**
+ * Free ⇔ a freebie, or price 0 on a product that is not sold through plans. (Upstream counted API
+ * products as free because their own price is 0; they are paid for per plan.)
+ */
+export const isFreeProduct = (product: { price: number; type: ProductType }) =>
+  product.type === 'freebie' || (product.price <= 0 && !productTypeRules[product.type].hasPlans)
 
 export const slugSchema = z
   .string()

@@ -33,7 +33,8 @@ function documentHeaders(options: { https: boolean }): Record<string, string> {
         // Nuxt inlines its payload and colour-mode scripts during SSR.
         scriptSrc: ["'self'", "'unsafe-inline'"],
         styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'blob:', 'https:'],
+        // Product images may live on any web host the seller names.
+        imgSrc: ["'self'", 'data:', 'blob:', 'https:', 'http:'],
         fontSrc: ["'self'", 'data:'],
         connectSrc: ["'self'"],
         frameSrc: ["'self'"],

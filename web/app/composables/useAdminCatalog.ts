@@ -522,6 +522,8 @@ export function productPatchBody(draft: ProductDraft, baseline: ProductDraft): A
   for (const [key, value] of Object.entries(next)) {
     if (JSON.stringify(value) !== JSON.stringify(before[key])) body[key] = value
   }
+  // An emptied slug keeps the current one (a slug cannot be blank).
+  if (body.slug === '') delete body.slug
   return body as AdminProductInput
 }
 

@@ -65,9 +65,11 @@ describe('catalogue', () => {
     expect((await get('/api/products?category=vue')).json().meta.total).toBe(1);
     expect((await get('/api/products?category=unknown')).json().meta.total).toBe(0);
     expect((await get('/api/products?type=freebie')).json().data[0].title).toBe('Snake Game');
-    const free = (await get('/api/products?free=true')).json().data.map((p: { title: string }) => p.title).sort();
-    expect(free).toEqual(['Snake Game', 'Weather API']);
-    expect((await get('/api/products?free=false')).json().meta.total).toBe(2);
+    // API products are sold per plan: never "free" because their own price is 0.
+    const free = (await get('/api/products?free=true')).json().data.map((p: { title: string; isFree: boolean }) => [p.title, p.isFree]);
+    expect(free).toEqual([['Snake Game', true]]);
+    expect((await get('/api/products?free=false')).json().meta.total).toBe(3);
+    expect((await get('/api/products/weather-api')).json().isFree).toBe(false);
     expect((await get('/api/products?sort=popular')).json().data[0].title).toBe('Snake Game');
     expect((await get('/api/products?sort=rating')).json().data[0].title).toBe('Vue Dashboard Template');
     const paged = (await get('/api/products?perPage=3&page=2&sort=price_desc')).json();
@@ -162,6 +164,10 @@ describe('catalogue', () => {
     expect((await post('/api/admin/categories', { name: 'Frontend' })).statusCode).toBe(409);
     const list = (await get('/api/categories')).json().data;
     expect(list.find((c: { slug: string }) => c.slug === 'games').productCount).toBe(1);
+    // A parent counts its sub-categories' products, each once: as many as ?category= lists.
+    const frontend = list.find((c: { slug: string }) => c.slug === 'frontend');
+    expect(frontend.productCount).toBe((await get('/api/products?category=frontend')).json().meta.total);
+    expect(frontend.productCount).toBe(2);
   });
 
   it('renders markdown previews for admins only, and serves SEO files', async () => {

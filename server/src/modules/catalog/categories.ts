@@ -49,14 +49,20 @@ export async function setProductCategories(tx: Tx, productId: string, categoryId
   if (unique.length) await tx.insert(productCategories).values(unique.map((categoryId) => ({ productId, categoryId })));
 }
 
+/** Each category's products, counting those of its sub-categories once each (as `?category=` lists them). */
 async function withCounts(db: DbOrTx, rows: CategoryRow[], publishedOnly: boolean) {
-  const counts = await db
-    .select({ id: productCategories.categoryId, n: count() })
-    .from(productCategories)
-    .innerJoin(products, eq(products.id, productCategories.productId))
-    .where(publishedOnly ? eq(products.status, 'published') : undefined)
-    .groupBy(productCategories.categoryId);
-  const byId = new Map(counts.map((c) => [c.id, c.n]));
+  const counts = await db.execute<{ id: string; n: number }>(sql`
+    with recursive tree(root, id) as (
+      select id, id from categories
+      union all
+      select tree.root, c.id from categories c join tree on c.parent_id = tree.id
+    )
+    select tree.root as id, count(distinct pc.product_id)::int as n
+    from tree
+    join product_categories pc on pc.category_id = tree.id
+    join products p on p.id = pc.product_id ${publishedOnly ? sql`and p.status = 'published'` : sql``}
+    group by tree.root`);
+  const byId = new Map(counts.rows.map((c) => [c.id, c.n]));
   return rows.map((row) => ({
     id: row.id, slug: row.slug, name: row.name, description: row.description, parentId: row.parentId,
     sortOrder: row.sortOrder, isActive: row.isActive, productCount: byId.get(row.id) ?? 0,

@@ -104,8 +104,10 @@ export async function listProducts(db: Db, input: ListProductsInput, viewer: Vie
   if (tsquery) filters.push(sql`${products.search} @@ ${tsquery}`);
   if (input.type) filters.push(eq(products.type, input.type));
   if (input.featured !== undefined) filters.push(eq(products.featured, input.featured));
-  if (input.free === true) filters.push(or(eq(products.price, 0), eq(products.type, 'freebie'))!);
-  if (input.free === false) filters.push(and(ne(products.price, 0), ne(products.type, 'freebie'))!);
+  // As isFreeProduct: freebies, and price 0 outside the plan-priced API types.
+  const freeSql = sql`(${products.type} = 'freebie' or (${products.price} = 0 and ${products.type} not in ('api_service', 'api_referral')))`;
+  if (input.free === true) filters.push(freeSql);
+  if (input.free === false) filters.push(sql`not ${freeSql}`);
   if (input.category) {
     const ids = await descendantIds(db, input.category);
     if (ids.length === 0) return { data: [], meta: { page: input.page, perPage: input.perPage, total: 0 } };
