@@ -1,5 +1,5 @@
 import { isFreeProduct, productTypeRules, type LicenseType, type ProductStatus, type ProductType } from '@mintreu/contracts';
-import { and, asc, count, desc, eq, getTableColumns, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, inArray, ne, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
 import { recordAudit } from '../../lib/audit.js';
@@ -8,6 +8,7 @@ import { newId } from '../../lib/ids.js';
 import { categoriesOf, descendantIds, setProductCategories } from './categories.js';
 import { notifyCatalogChange } from './events.js';
 import type { CreateProductInput, UpdateProductInput } from './schema.js';
+import { ownedFileKeys } from './sources.js';
 import { plans, productSources, products } from './tables.js';
 
 type ProductRow = typeof products.$inferSelect;
@@ -292,14 +293,17 @@ export async function setStatusInBulk(db: Db, input: { ids: string[]; status: Pr
   });
 }
 
-export async function deleteProduct(db: Db, id: string, actor: Actor) {
-  await db.transaction(async (tx) => {
+/** Deletes the product (its sources and plans go with it); returns the storage keys of its files to remove after commit. */
+export async function deleteProduct(db: Db, id: string, actor: Actor): Promise<string[]> {
+  return db.transaction(async (tx) => {
     const [current] = await tx.select().from(products).where(eq(products.id, id)).for('update');
     if (!current) throw notFound('Product');
     const before = auditView(await presentOne(tx, current, 'admin'));
+    const fileKeys = await ownedFileKeys(tx, id);
     await tx.delete(products).where(eq(products.id, id));
     await recordAudit(tx, actor, { action: 'product.delete', entityType: 'product', entityId: id, before });
     await notifyCatalogChange(tx, id);
+    return fileKeys;
   });
 }
 

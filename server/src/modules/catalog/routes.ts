@@ -89,7 +89,9 @@ export async function catalogAdminRoutes(fastify: FastifyInstance) {
 
   app.delete('/products/:id', { config: admin, schema: { tags: ['admin'], params: z.object({ id }) } },
     async (request, reply) => {
-      await products.deleteProduct(app.db, request.params.id, request.actor);
+      const fileKeys = await products.deleteProduct(app.db, request.params.id, request.actor);
+      // Files go once the rows are gone for good; a failure leaves an orphan file, never a broken source.
+      await Promise.all(fileKeys.map((key) => app.storage.delete(key).catch((error) => request.log.warn({ err: error, key }, 'could not delete a file'))));
       return reply.status(204).send();
     });
 

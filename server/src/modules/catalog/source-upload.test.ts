@@ -46,6 +46,16 @@ describe('uploading a source file', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('deletes the uploaded files with their product', async () => {
+    const doomed = await createProduct(t.app, admin.headers);
+    await upload(doomed.id, { name: 'Build' }, { fileName: 'build.zip', content: Buffer.from('PK doomed') });
+    expect(filesOf(doomed.id)).toHaveLength(1);
+    const response = await t.app.inject({ method: 'DELETE', url: `/api/admin/products/${doomed.id}`, headers: admin.headers });
+    expect(response.statusCode).toBe(204);
+    expect(filesOf(doomed.id)).toEqual([]);
+    expect(await rowsOf(doomed.id)).toEqual([]);
+  });
+
   it('stores the file, and creates a source with its name, size and SHA-256, audited', async () => {
     const content = Buffer.from('PK\u0003\u0004 pretend zip contents');
     const response = await upload(product.id, { name: 'Main release', version: '1.0.0', description: 'All platforms' }, { fileName: 'My Tool 1.0.zip', content });
