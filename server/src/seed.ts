@@ -17,7 +17,11 @@ export async function seedFirstRun(app: FastifyInstance, log: Logger) {
   await ensureFirstAdmin(app, log);
   if (app.env.SEED_DEMO) {
     const started = Date.now();
-    const seeded = await seedDemoCatalog(app);
+    // Demo data is a convenience: failing to make it must not keep the platform from starting.
+    const seeded = await seedDemoCatalog(app).catch((error: unknown) => {
+      log.error({ err: error }, 'could not seed the demo catalogue; continuing without it');
+      return 0;
+    });
     if (seeded) log.info(`seeded the demo catalogue (${seeded} products) in ${Date.now() - started} ms; SEED_DEMO=false to start empty`);
   }
 }

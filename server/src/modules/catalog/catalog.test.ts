@@ -149,6 +149,7 @@ describe('catalogue', () => {
     const pro = (await mk('pro', 24900)).json();
     expect((await mk('pro', 1)).statusCode).toBe(409);
     expect((await post(`/api/admin/products/${ids.dashboard}/plans`, { slug: 'basic', name: 'Basic', price: 1 })).statusCode).toBe(409);
+    expect([starter.sortOrder, pro.sortOrder]).toEqual([0, 1]); // new plans go last
     const reordered = await post(`/api/admin/products/${weather.id}/plans/reorder`, { planIds: [pro.id, starter.id] });
     expect(reordered.json().data.map((p: { slug: string }) => p.slug)).toEqual(['pro', 'starter']);
     expect((await post(`/api/admin/products/${weather.id}/plans/reorder`, { planIds: [pro.id] })).statusCode).toBe(400);

@@ -1,5 +1,5 @@
 import { productTypeRules, type BillingCycle, type ProductType } from '@mintreu/contracts';
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, max } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
 import { recordAudit } from '../../lib/audit.js';
@@ -53,9 +53,12 @@ export async function createPlan(db: Db, productId: string, input: PlanInput & {
     }
     const [clash] = await tx.select({ id: plans.id }).from(plans).where(and(eq(plans.productId, productId), eq(plans.slug, input.slug)));
     if (clash) throw conflict(`This product already has a plan "${input.slug}"`);
+    // A new plan goes last unless told otherwise.
+    const [last] = await tx.select({ value: max(plans.sortOrder) }).from(plans).where(eq(plans.productId, productId));
+    const sortOrder = input.sortOrder ?? (last?.value === null || last?.value === undefined ? 0 : last.value + 1);
     const [row] = await tx
       .insert(plans)
-      .values({ ...input, id: newId('plan'), productId, currency: input.currency ?? product.currency })
+      .values({ ...input, sortOrder, id: newId('plan'), productId, currency: input.currency ?? product.currency })
       .returning();
     await recordAudit(tx, actor, { action: 'plan.create', entityType: 'plan', entityId: row!.id, after: presentPlan(row!) });
     await notifyCatalogChange(tx, productId);

@@ -72,6 +72,7 @@ const publicSorts: Record<string, SQL[]> = {
   popular: [desc(products.downloads), desc(products.rating)],
   rating: [desc(products.rating), desc(products.downloads)],
   updated: [desc(products.updatedAt)],
+  created: [desc(products.createdAt)],
   title: [asc(products.title)],
 };
 
@@ -130,7 +131,8 @@ export async function listProducts(db: Db, input: ListProductsInput, viewer: Vie
 }
 
 export async function listAdminProducts(db: Db, input: ListProductsInput) {
-  const result = await listProducts(db, input, 'admin');
+  // For the seller "newest" means newest created (drafts included), not newest published.
+  const result = await listProducts(db, { ...input, sort: input.sort === 'newest' ? 'created' : input.sort }, 'admin');
   const counts = await childCounts(db, result.data.map((p) => p.id));
   return { ...result, data: result.data.map((p) => ({ ...p, ...(counts.get(p.id) ?? { sourceCount: 0, planCount: 0 }) })) };
 }

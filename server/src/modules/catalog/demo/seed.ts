@@ -9,7 +9,7 @@ import { newId } from '../../../lib/ids.js';
 import { createCategory } from '../categories.js';
 import { createPlan } from '../plans.js';
 import { createProduct } from '../products.js';
-import { products, productSources } from '../tables.js';
+import { categories, products, productSources } from '../tables.js';
 import { demoCategories, demoProducts, type DemoProduct } from './data.js';
 import { coverImage } from './png.js';
 import { zipArchive } from './zip.js';
@@ -20,8 +20,10 @@ import { zipArchive } from './zip.js';
  * something to browse, buy and download. Does nothing once any product exists.
  */
 export async function seedDemoCatalog(app: FastifyInstance): Promise<number> {
+  // Only on a catalogue nobody has touched: not even a category (a half-finished earlier seed counts).
   const [existing] = await app.db.select({ id: products.id }).from(products).limit(1);
-  if (existing) return 0;
+  const [category] = await app.db.select({ id: categories.id }).from(categories).limit(1);
+  if (existing || category) return 0;
   const categoryIds = new Map<string, string>();
   for (const [index, [name, parent]] of demoCategories.entries()) {
     const category = await createCategory(app.db, { name, parentId: parent ? categoryIds.get(parent) : null, sortOrder: index }, systemActor);
