@@ -49,7 +49,10 @@ export async function seedDemoCatalog(app: FastifyInstance): Promise<number> {
       await createPlan(app.db, product.id, {
         slug: plan.slug, name: plan.name, price: plan.price, billingCycle: plan.billingCycle, sortOrder: index,
         requestsPerMinute: plan.perMinute, requestsPerDay: plan.perDay, requestsPerMonth: plan.perMonth,
-        features: plan.features, isPopular: plan.popular ?? false, limits: { sites: Number(/\d+/.exec(plan.features[0] ?? '')?.[0] ?? 1) },
+        // "3 sites" in the plan's description is a limit, shown once from `limits`.
+        features: plan.features.filter((f) => !sitesFeature.test(f)),
+        limits: { sites: Number(sitesFeature.exec(plan.features.find((f) => sitesFeature.test(f)) ?? '1 site')?.[1] ?? 1) },
+        isPopular: plan.popular ?? false,
       }, systemActor);
     }
   }
@@ -57,6 +60,8 @@ export async function seedDemoCatalog(app: FastifyInstance): Promise<number> {
 }
 
 /** Content-addressed like uploaded media: the key is the hash of the bytes. */
+const sitesFeature = /^(\d+) sites?$/;
+
 async function storeCover(storage: Storage, title: string): Promise<string> {
   const png = coverImage(title);
   const key = `media/${createHash('sha256').update(png).digest('hex')}.png`;
