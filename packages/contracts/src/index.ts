@@ -1,3 +1,4 @@
 // Schemas and types that the server and the web app both use.
 export * from './admin.js'
 export * from './catalog.js'
+export type * from './catalog-types.js'

@@ -5,97 +5,23 @@ import {
   productTypeRules, slugSchema,
   type BillingCycle, type LicenseType, type ProductStatus, type ProductType, type SourceProvider,
 } from '@mintreu/contracts'
+import type { Category, CategoryRef, Plan, Product, ProductSource } from '@mintreu/contracts'
 import type { Paginated } from '~/types/api'
 import type { ApiError } from '~/utils/api-error'
 
-export interface AdminCategoryRef {
-  id: string
-  slug: string
-  name: string
-}
+export type AdminCategoryRef = CategoryRef
+export type AdminProduct = Product & { sourceCount?: number; planCount?: number }
+export type AdminCategory = Category & { isActive: boolean }
+export type AdminPlan = Plan
 
-export interface AdminProduct {
-  id: string
-  slug: string
-  title: string
-  shortDescription: string | null
-  description: string | null
-  /** Absent from list items. */
-  content?: string | null
-  image: string | null
-  /** Minor units of `currency`. */
-  price: number
-  currency: string
-  category: string | null
-  categories: AdminCategoryRef[]
-  type: ProductType
-  version: string | null
-  status: ProductStatus
-  featured: boolean
-  downloads: number
-  rating: number
-  demoUrl: string | null
-  githubUrl: string | null
-  documentationUrl: string | null
-  requiresAuth: boolean
-  defaultLicense: LicenseType
-  meta: Record<string, unknown> | null
-  apiConfig: Record<string, unknown> | null
-  isFree: boolean
-  publishedAt: string | null
-  createdAt: string
-  updatedAt: string
-  sourceCount?: number
-  planCount?: number
-}
-
-export interface AdminCategory {
-  id: string
-  slug: string
-  name: string
-  description: string | null
-  parentId: string | null
-  sortOrder: number
-  isActive: boolean
-  productCount?: number
-}
-
-export interface AdminSource {
-  id: string
+export interface AdminSource extends Omit<ProductSource, 'provider'> {
   provider: SourceProvider
-  name: string
-  description: string | null
-  version: string | null
-  fileName: string | null
-  fileSize: number | null
-  sha256: string | null
-  isPrimary: boolean
-  isActive: boolean
-  lastVerifiedAt: string | null
   lastVerifyError?: string | null
   hasToken?: boolean
   createdAt?: string
   updatedAt?: string
 }
 
-export interface AdminPlan {
-  id: string
-  productId: string
-  slug: string
-  name: string
-  description: string | null
-  price: number
-  currency: string
-  billingCycle: BillingCycle
-  requestsPerMinute: number | null
-  requestsPerDay: number | null
-  requestsPerMonth: number | null
-  features: string[]
-  limits: Record<string, number>
-  isPopular: boolean
-  isActive: boolean
-  sortOrder: number
-}
 
 export type AdminProductSort = 'newest' | 'updated' | 'title' | 'price_asc' | 'price_desc'
 

@@ -7,67 +7,11 @@ import {
 } from '@mintreu/contracts'
 import type { Paginated } from '~/types/api'
 
+import type { Category, Plan, Product } from '@mintreu/contracts'
+
 export type { BillingCycle, LicenseType, ProductType }
+export type { Category, CategoryRef, Plan, Product, ProductSource } from '@mintreu/contracts'
 export type ProductSort = typeof productSorts[number]
-
-export interface CategoryRef {
-  id: string
-  slug: string
-  name: string
-}
-
-export interface Product {
-  id: string
-  slug: string
-  title: string
-  shortDescription: string | null
-  description: string | null
-  image: string | null
-  /** Minor units of `currency` (49900 INR is ₹499.00). */
-  price: number
-  currency: string
-  /** Slug of the first category. */
-  category: string | null
-  categories: CategoryRef[]
-  type: ProductType
-  version: string | null
-  status: string
-  featured: boolean
-  downloads: number
-  rating: number
-  demoUrl: string | null
-  /** Public only for freebies; null otherwise. */
-  githubUrl: string | null
-  documentationUrl: string | null
-  requiresAuth: boolean
-  defaultLicense: LicenseType
-  meta: Record<string, unknown>
-  apiConfig: Record<string, unknown>
-  isFree: boolean
-  publishedAt: string | null
-  createdAt: string
-  updatedAt: string
-}
-
-export interface Plan {
-  id: string
-  productId: string
-  slug: string
-  name: string
-  description: string | null
-  price: number
-  currency: string
-  billingCycle: BillingCycle
-  /** null = unlimited */
-  requestsPerMinute: number | null
-  requestsPerDay: number | null
-  requestsPerMonth: number | null
-  features: string[]
-  limits: Record<string, number>
-  isPopular: boolean
-  isActive: boolean
-  sortOrder: number
-}
 
 /** What a product card shows; list responses are cut down to this before they go into the page payload. */
 export type ProductSummary = Pick<Product,
@@ -80,30 +24,6 @@ export interface ProductDetail extends Product {
   contentHtml: string | null
   plans: Plan[]
   related: ProductSummary[]
-}
-
-export interface ProductSource {
-  id: string
-  provider: string
-  name: string
-  description: string | null
-  version: string | null
-  fileName: string | null
-  fileSize: number | null
-  sha256: string | null
-  isPrimary: boolean
-  isActive: boolean
-  lastVerifiedAt: string | null
-}
-
-export interface Category {
-  id: string
-  slug: string
-  name: string
-  description: string | null
-  parentId: string | null
-  sortOrder: number
-  productCount: number
 }
 
 export interface CategoryNode extends Category {
