@@ -58,3 +58,15 @@ export const slugSchema = z
   .min(2)
   .max(120)
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'Use lower-case letters, digits and single dashes')
+
+/** Each licence type in plain words, for buyers and sellers alike (upstream LicenseType table). */
+export const licenseTypeInfo: Record<LicenseType, { label: string; description: string }> = {
+  free_single_use: { label: 'Free licence — single use', description: 'One non-commercial use.' },
+  free_attribution: { label: 'Free licence — with attribution', description: 'Unlimited use, with a credit to Mintreu.' },
+  free_unlimited: { label: 'Free licence — unlimited', description: 'Unlimited non-commercial use.' },
+  commercial_single: { label: 'Commercial licence — 1 project', description: 'Use it in one commercial project.' },
+  commercial_team: { label: 'Commercial licence — up to 5 projects', description: 'Up to five projects within the same team.' },
+  commercial_enterprise: { label: 'Commercial licence — unlimited', description: 'Unlimited use across an organisation.' },
+  api_subscription: { label: 'API subscription', description: 'API access with the rate limits of the plan.' },
+  demo: { label: 'Demo licence — 30-day trial', description: 'A trial that expires after 30 days.' },
+}

@@ -84,17 +84,8 @@ export const productTypeInfo: Record<ProductType, { label: string; icon: string;
   demo: { label: productTypeRules.demo.label, icon: 'i-lucide-flask-conical', description: 'A time- or feature-limited trial.' },
 }
 
-/** Licence types in plain language (upstream LicenseType table). */
-export const licenseTypeInfo: Record<LicenseType, { label: string; description: string }> = {
-  free_single_use: { label: 'Free — one use', description: 'Free, non-commercial, a single use.' },
-  free_attribution: { label: 'Free — with credit', description: 'Free, unlimited use as long as Mintreu is credited.' },
-  free_unlimited: { label: 'Free — unlimited', description: 'Free, unlimited non-commercial use.' },
-  commercial_single: { label: 'Commercial — one project', description: 'Paid, one commercial project.' },
-  commercial_team: { label: 'Commercial — team (5 projects)', description: 'Paid, up to five projects within one team.' },
-  commercial_enterprise: { label: 'Commercial — enterprise', description: 'Paid, unlimited use across an organisation.' },
-  api_subscription: { label: 'API subscription', description: 'API access with the rate limits of the bought plan.' },
-  demo: { label: 'Demo — 30-day trial', description: 'A trial that expires after 30 days.' },
-}
+/** Licence types in plain language: one table for the storefront and the admin panel. */
+export { licenseTypeInfo } from '@mintreu/contracts'
 
 export const billingCycleInfo: Record<BillingCycle, { label: string; suffix: string }> = {
   monthly: { label: 'Monthly', suffix: '/ month' },

@@ -2,7 +2,7 @@
 // holds the catalogue's state, and the formatting every catalogue component shares (money, sizes, licences).
 import type { LocationQuery, LocationQueryRaw } from 'vue-router'
 import {
-  billingCycles, isFreeProduct, productSorts, productTypeRules, productTypes,
+  billingCycles, isFreeProduct, licenseTypeInfo, productSorts, productTypeRules, productTypes,
   type BillingCycle, type LicenseType, type ProductType,
 } from '@mintreu/contracts'
 import type { Paginated } from '~/types/api'
@@ -220,17 +220,10 @@ export const productTypeIcons: Record<ProductType, string> = {
   demo: 'i-lucide-flask-conical',
 }
 
-/** Licence types in plain words (upstream LicenseType table). */
-export const licenseLabels: Record<LicenseType, { title: string; detail: string }> = {
-  free_single_use: { title: 'Free licence — single use', detail: 'One non-commercial use.' },
-  free_attribution: { title: 'Free licence — with attribution', detail: 'Unlimited use, with a credit to Mintreu.' },
-  free_unlimited: { title: 'Free licence — unlimited', detail: 'Unlimited non-commercial use.' },
-  commercial_single: { title: 'Commercial licence — 1 project', detail: 'Use it in one commercial project.' },
-  commercial_team: { title: 'Commercial licence — up to 5 projects', detail: 'Up to five projects within the same team.' },
-  commercial_enterprise: { title: 'Commercial licence — unlimited', detail: 'Unlimited use across your organisation.' },
-  api_subscription: { title: 'API subscription', detail: 'API access with the rate limits of your plan.' },
-  demo: { title: 'Demo licence — 30-day trial', detail: 'Try it free for 30 days.' },
-}
+/** Licence types in plain words (the one table in contracts), as a title and a detail line. */
+export const licenseLabels = Object.fromEntries(
+  Object.entries(licenseTypeInfo).map(([type, info]) => [type, { title: info.label, detail: info.description }]),
+) as Record<LicenseType, { title: string; detail: string }>
 
 export function licenseLabel(license: LicenseType) {
   return licenseLabels[license] ?? { title: license, detail: '' }
