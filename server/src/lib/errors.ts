@@ -36,7 +36,9 @@ export class AppError extends Error {
 
 export const notFound = (what = 'Resource') => new AppError('NOT_FOUND', `${what} not found`);
 export const forbidden = (message = 'You do not have access to this') => new AppError('FORBIDDEN', message);
-export const conflict = (message: string) => new AppError('CONFLICT', message);
+/** A clash with existing data; `field` names the body field at fault, so forms can show it there. */
+export const conflict = (message: string, field?: string) =>
+  new AppError('CONFLICT', message, field ? { details: [{ path: `body.${field}`, message }] } : {});
 
 export interface ErrorBody {
   error: { code: string; message: string; requestId: string; details?: unknown };

@@ -184,7 +184,8 @@ export function slugifyTitle(text: string): string {
  * `body.meta.a.b` → `meta`, `body.features.2` → `features`; `rename` maps API names to form names.
  */
 export function catalogFieldErrors(error: ApiError, rename: Record<string, string> = {}): FormError[] {
-  if (error.code !== 'VALIDATION_FAILED' || !Array.isArray(error.details)) return []
+  // Validation failures and conflicts (a taken slug or name) both name their fields in `details`.
+  if (!Array.isArray(error.details)) return []
   return error.details.flatMap((item: unknown) => {
     if (typeof item !== 'object' || item === null) return []
     const { path, message } = item as { path?: unknown; message?: unknown }
@@ -195,6 +196,20 @@ export function catalogFieldErrors(error: ApiError, rename: Record<string, strin
     if (!field) return []
     return [{ name: rename[field] ?? field, message }]
   })
+}
+
+/**
+ * Puts a failed save's field errors under their fields, and returns the message to show above the
+ * buttons when the error belongs to no field (null when every error found its field).
+ */
+export function placeCatalogError(err: unknown, form: { setErrors(errors: FormError[]): void } | null | undefined): string | null {
+  const apiError = toApiError(err)
+  const fields = catalogFieldErrors(apiError)
+  if (fields.length && form) {
+    form.setErrors(fields)
+    return null
+  }
+  return apiError.message
 }
 
 // ——— Uploads with progress ———

@@ -116,6 +116,7 @@ describe('catalogue', () => {
     }
     const duplicate = await post('/api/admin/products', { title: 'Again', slug: 'snake-game', type: 'freebie', price: 0 });
     expect(duplicate.statusCode).toBe(409);
+    expect(duplicate.json().error.details).toEqual([{ path: 'body.slug', message: 'The slug "snake-game" is taken' }]);
     expect((await get('/api/admin/products?search=X1', admin.headers)).json().meta.total).toBe(0);
   });
 
@@ -147,7 +148,9 @@ describe('catalogue', () => {
     const mk = (slug: string, price: number) => post(`/api/admin/products/${weather.id}/plans`, { slug, name: slug, price, requestsPerMinute: 60, features: ['JSON'] });
     const starter = (await mk('starter', 9900)).json();
     const pro = (await mk('pro', 24900)).json();
-    expect((await mk('pro', 1)).statusCode).toBe(409);
+    const taken = await mk('pro', 1);
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json().error.details[0].path).toBe('body.slug');
     expect((await post(`/api/admin/products/${ids.dashboard}/plans`, { slug: 'basic', name: 'Basic', price: 1 })).statusCode).toBe(409);
     expect([starter.sortOrder, pro.sortOrder]).toEqual([0, 1]); // new plans go last
     const reordered = await post(`/api/admin/products/${weather.id}/plans/reorder`, { planIds: [pro.id, starter.id] });
@@ -162,7 +165,10 @@ describe('catalogue', () => {
   it('keeps the category tree sound', async () => {
     const loop = await t.app.inject({ method: 'PATCH', url: `/api/admin/categories/${ids.frontend}`, headers: admin.headers, payload: { parentId: ids.vue } });
     expect(loop.statusCode).toBe(400);
-    expect((await post('/api/admin/categories', { name: 'Frontend' })).statusCode).toBe(409);
+    const clash = await post('/api/admin/categories', { name: 'Frontend', slug: 'frontend-2' });
+    expect(clash.statusCode).toBe(409);
+    expect(clash.json().error.details).toEqual([{ path: 'body.name', message: 'A category named "Frontend" exists' }]);
+    expect((await post('/api/admin/categories', { name: 'Frontend' })).json().error.details[0].path).toBe('body.slug');
     const list = (await get('/api/categories')).json().data;
     expect(list.find((c: { slug: string }) => c.slug === 'games').productCount).toBe(1);
     // A parent counts its sub-categories' products, each once: as many as ?category= lists.

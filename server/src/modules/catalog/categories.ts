@@ -107,7 +107,8 @@ async function assertUnique(tx: Tx, id: string | null, values: { name?: string; 
     .from(categories)
     .where(sql`(${categories.name} = ${values.name ?? ''} or ${categories.slug} = ${values.slug ?? ''})`);
   const other = clashes.find((c) => c.id !== id);
-  if (other) throw conflict(other.slug === values.slug ? `The slug "${values.slug}" is taken` : `A category named "${values.name}" exists`);
+  if (other && other.slug === values.slug) throw conflict(`The slug "${values.slug}" is taken`, 'slug');
+  if (other) throw conflict(`A category named "${values.name}" exists`, 'name');
 }
 
 export async function createCategory(db: Db, input: CategoryInput & { name: string }, actor: Actor) {

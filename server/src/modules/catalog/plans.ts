@@ -52,7 +52,7 @@ export async function createPlan(db: Db, productId: string, input: PlanInput & {
       throw new AppError('CONFLICT', 'Plans can only be assigned to API products');
     }
     const [clash] = await tx.select({ id: plans.id }).from(plans).where(and(eq(plans.productId, productId), eq(plans.slug, input.slug)));
-    if (clash) throw conflict(`This product already has a plan "${input.slug}"`);
+    if (clash) throw conflict(`This product already has a plan "${input.slug}"`, 'slug');
     // A new plan goes last unless told otherwise.
     const [last] = await tx.select({ value: max(plans.sortOrder) }).from(plans).where(eq(plans.productId, productId));
     const sortOrder = input.sortOrder ?? (last?.value === null || last?.value === undefined ? 0 : last.value + 1);
@@ -72,7 +72,7 @@ export async function updatePlan(db: Db, planId: string, input: PlanInput, actor
     if (!current) throw notFound('Plan');
     if (input.slug && input.slug !== current.slug) {
       const [clash] = await tx.select({ id: plans.id }).from(plans).where(and(eq(plans.productId, current.productId), eq(plans.slug, input.slug)));
-      if (clash) throw conflict(`This product already has a plan "${input.slug}"`);
+      if (clash) throw conflict(`This product already has a plan "${input.slug}"`, 'slug');
     }
     const [row] = await tx.update(plans).set({ ...input, updatedAt: new Date() }).where(eq(plans.id, planId)).returning();
     await recordAudit(tx, actor, { action: 'plan.update', entityType: 'plan', entityId: planId, before: presentPlan(current), after: presentPlan(row!) });

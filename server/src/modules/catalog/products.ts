@@ -214,7 +214,7 @@ export async function createProduct(db: Db, input: CreateProductInput, actor: Ac
   return db.transaction(async (tx) => {
     const slug = input.slug ?? (await availableSlug(tx, slugify(input.title)));
     const [clash] = await tx.select({ id: products.id }).from(products).where(eq(products.slug, slug));
-    if (clash) throw conflict(`The slug "${slug}" is taken`);
+    if (clash) throw conflict(`The slug "${slug}" is taken`, 'slug');
     const { categoryIds, ...fields } = input;
     const status = fields.status ?? 'draft';
     const [row] = await tx
@@ -244,7 +244,7 @@ export async function updateProduct(db: Db, id: string, input: UpdateProductInpu
     assertConsistent({ type, price: input.price ?? current.price });
     if (input.slug && input.slug !== current.slug) {
       const [clash] = await tx.select({ id: products.id }).from(products).where(eq(products.slug, input.slug));
-      if (clash) throw conflict(`The slug "${input.slug}" is taken`);
+      if (clash) throw conflict(`The slug "${input.slug}" is taken`, 'slug');
     }
     const before = await presentOne(tx, current, 'admin');
     const { categoryIds, ...fields } = input;
