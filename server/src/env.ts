@@ -23,6 +23,23 @@ const schema = z.object({
   /** Comma-separated `id:base64key` list; the first encrypts, all decrypt. Generated if absent. */
   APP_KEYS: z.string().optional(),
   PAYMENT_SANDBOX_SECRET: z.string().min(16).optional(),
+  /** HMAC key for licence-key look-ups (32+ characters). Generated into DATA_DIR if absent; never change it. */
+  LICENSE_HASH_SECRET: z.string().min(32).optional(),
+  /** The provider checkout uses when the buyer names none: sandbox unless a real one is configured. */
+  PAYMENT_DEFAULT_PROVIDER: z.enum(['sandbox', 'stripe', 'razorpay']).optional(),
+  /** Offer the offline sandbox gateway (on by default; turn off in production once a real provider is set). */
+  PAYMENT_SANDBOX_ENABLED: booleanish.default(true),
+  STRIPE_SECRET_KEY: z.string().optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  /** Tests only: where the Stripe SDK sends its requests (e.g. http://127.0.0.1:12111). */
+  STRIPE_API_BASE: z.url().optional(),
+  RAZORPAY_KEY_ID: z.string().optional(),
+  RAZORPAY_KEY_SECRET: z.string().optional(),
+  RAZORPAY_WEBHOOK_SECRET: z.string().optional(),
+  /** Tests only: where Razorpay API requests go (default https://api.razorpay.com). */
+  RAZORPAY_API_BASE: z.url().optional(),
+  /** Minutes an unpaid order stays open before it is canceled and its coupon use released. */
+  ORDER_EXPIRY_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
   REQUIRE_EMAIL_VERIFICATION: booleanish.default(false),
   /** Sign-in attempts allowed per IP per minute. */
   SIGN_IN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
@@ -64,6 +81,13 @@ const schema = z.object({
   }
   if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
     ctx.addIssue({ code: 'custom', path: ['S3_SECRET_ACCESS_KEY'], message: 'set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither' });
+  }
+  if (Boolean(env.STRIPE_SECRET_KEY) !== Boolean(env.STRIPE_WEBHOOK_SECRET)) {
+    ctx.addIssue({ code: 'custom', path: ['STRIPE_WEBHOOK_SECRET'], message: 'set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or neither' });
+  }
+  const razorpay = [env.RAZORPAY_KEY_ID, env.RAZORPAY_KEY_SECRET, env.RAZORPAY_WEBHOOK_SECRET].filter(Boolean).length;
+  if (razorpay !== 0 && razorpay !== 3) {
+    ctx.addIssue({ code: 'custom', path: ['RAZORPAY_WEBHOOK_SECRET'], message: 'set RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET and RAZORPAY_WEBHOOK_SECRET together, or none' });
   }
   if (env.ALLOW_PRIVATE_SOURCE_HOSTS && env.NODE_ENV === 'production') {
     ctx.addIssue({ code: 'custom', path: ['ALLOW_PRIVATE_SOURCE_HOSTS'], message: 'is for tests and development only; not allowed in production' });

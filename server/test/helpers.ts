@@ -33,6 +33,7 @@ export const testSecrets: Secrets = {
   authSecret: 'test-auth-secret-0123456789abcdef0123456789abcdef',
   appKeys: KeyRing.generateEntry('k1'),
   paymentSandboxSecret: 'whsec_test_0123456789abcdef',
+  licenseHashSecret: 'test-license-hash-secret-0123456789abcdef',
   databasePassword: 'unused',
 };
 

@@ -2,3 +2,6 @@
 export * from './admin.js'
 export * from './catalog.js'
 export type * from './catalog-types.js'
+export * from './commerce.js'
+export * from './orders.js'
+export type * from './commerce-types.js'

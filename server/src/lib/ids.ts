@@ -5,7 +5,7 @@ export const idPrefixes = {
   user: 'usr', product: 'prd', source: 'src', plan: 'pln', order: 'ord', payment: 'pay', license: 'lic',
   activation: 'act', apiKey: 'key', download: 'dl', ticket: 'tkt', message: 'msg', ad: 'ad', event: 'evt',
   audit: 'aud', referral: 'ref', commission: 'com', session: 'ses', account: 'acc', verification: 'vrf',
-  mail: 'mail', flag: 'flg', category: 'cat',
+  mail: 'mail', flag: 'flg', category: 'cat', orderItem: 'oit', orderEvent: 'oev', coupon: 'cpn', redemption: 'rdm',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -8,6 +8,8 @@ export interface Secrets {
   authSecret: string;
   appKeys: string;
   paymentSandboxSecret: string;
+  /** HMAC key of licence-key look-up hashes. Never rotated: a new one would orphan every stored hash. */
+  licenseHashSecret: string;
   /** Password of the embedded PostgreSQL superuser. */
   databasePassword: string;
 }
@@ -24,6 +26,7 @@ export function loadSecrets(env: Env): Secrets {
     authSecret: stored.authSecret ?? randomBytes(32).toString('hex'),
     appKeys: stored.appKeys ?? KeyRing.generateEntry('k1'),
     paymentSandboxSecret: stored.paymentSandboxSecret ?? `whsec_${randomBytes(24).toString('hex')}`,
+    licenseHashSecret: stored.licenseHashSecret ?? randomBytes(32).toString('hex'),
     databasePassword: stored.databasePassword ?? randomBytes(18).toString('base64url'),
   };
   if (JSON.stringify(generated) !== JSON.stringify(stored)) {
@@ -35,6 +38,7 @@ export function loadSecrets(env: Env): Secrets {
     authSecret: env.AUTH_SECRET ?? generated.authSecret,
     appKeys: env.APP_KEYS ?? generated.appKeys,
     paymentSandboxSecret: env.PAYMENT_SANDBOX_SECRET ?? generated.paymentSandboxSecret,
+    licenseHashSecret: env.LICENSE_HASH_SECRET ?? generated.licenseHashSecret,
     databasePassword: generated.databasePassword,
   };
 }

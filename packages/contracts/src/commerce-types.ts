@@ -1,0 +1,137 @@
+// Commerce response shapes as they arrive over the wire (timestamps are ISO strings). API.md is the contract.
+import type { LicenseType } from './catalog.js'
+import type { ApiKeyEnvironment, CouponKind, LicenseStatus, OrderStatus, PaymentProviderName } from './commerce.js'
+
+export interface OrderItem {
+  id: string
+  productId: string
+  productSlug: string
+  productTitle: string
+  planId: string | null
+  planSlug: string | null
+  planName: string | null
+  licenseType: LicenseType
+  /** Unit price captured at purchase, minor units of the order's currency. */
+  price: number
+  licenseId: string | null
+  apiKeyId: string | null
+}
+
+export interface PaymentSession {
+  provider: PaymentProviderName
+  sessionId: string
+  /** The hosted payment page to send the buyer to. */
+  url: string
+}
+
+export interface Order {
+  id: string
+  status: OrderStatus
+  items: OrderItem[]
+  subtotal: number
+  discount: number
+  total: number
+  currency: string
+  couponCode: string | null
+  provider: PaymentProviderName | null
+  createdAt: string
+  paidAt: string | null
+  fulfilledAt: string | null
+  refundedAt: string | null
+  expiresAt: string | null
+  /** Why the order failed, was canceled or is waiting (e.g. licensing paused). */
+  statusReason: string | null
+}
+
+export interface CheckoutResult {
+  order: Order
+  /** Null when nothing is to be paid: the order is already fulfilled. */
+  payment: PaymentSession | null
+}
+
+export interface OrderEvent {
+  id: string
+  type: string
+  message: string
+  data: Record<string, unknown> | null
+  at: string
+}
+
+/** The admin view of an order: the buyer and the timeline. */
+export interface AdminOrder extends Order {
+  user: { id: string; name: string; email: string }
+  flagged: boolean
+  events: OrderEvent[]
+}
+
+export interface License {
+  id: string
+  key: string
+  productId: string
+  productSlug: string
+  productTitle: string
+  type: LicenseType
+  status: LicenseStatus
+  usageCount: number
+  maxUsage: number | null
+  expiresAt: string | null
+  activations: { id: string; name: string; fingerprint: string | null; domain: string | null; createdAt: string; lastValidatedAt: string | null }[]
+  attribution: { required: boolean; text: string | null }
+  orderId: string | null
+  planId: string | null
+  createdAt: string
+}
+
+export interface ApiKey {
+  id: string
+  name: string
+  environment: ApiKeyEnvironment
+  /** A display prefix such as `mk_live_a1b2c3d4`; the full key is shown once, at creation. */
+  prefix: string
+  licenseId: string
+  productId: string
+  planId: string | null
+  allowedDomains: string[]
+  allowedIps: string[]
+  status: 'active' | 'revoked'
+  lastUsedAt: string | null
+  createdAt: string
+}
+
+/** The answer to creating or rotating a key: the only time the full key is ever returned. */
+export interface ApiKeyWithSecret extends ApiKey {
+  key: string
+}
+
+export interface Coupon {
+  id: string
+  code: string
+  description: string | null
+  kind: CouponKind
+  value: number
+  currency: string | null
+  productIds: string[]
+  startsAt: string | null
+  endsAt: string | null
+  maxUses: number | null
+  maxUsesPerCustomer: number | null
+  usedCount: number
+  isActive: boolean
+  createdAt: string
+}
+
+export type WebhookEventStatus = 'received' | 'processed' | 'deferred' | 'ignored' | 'rejected' | 'failed'
+
+export interface WebhookEvent {
+  id: string
+  provider: PaymentProviderName
+  providerEventId: string | null
+  type: string | null
+  status: WebhookEventStatus
+  orderId: string | null
+  attempts: number
+  error: string | null
+  receivedAt: string
+  processedAt: string | null
+  payload?: unknown
+}
