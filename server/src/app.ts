@@ -19,6 +19,7 @@ import { securityHeaders } from './lib/security-headers.js';
 import type { Secrets } from './lib/secrets.js';
 import { version } from './lib/version.js';
 import { createAuth, type Auth } from './modules/auth/auth.js';
+import { LicenseKeys } from './modules/licensing/keys.js';
 import { modules } from './modules/index.js';
 
 export type WebListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -42,6 +43,7 @@ declare module 'fastify' {
     auth: Auth;
     mailer: Mailer;
     keyRing: KeyRing;
+    licenseKeys: LicenseKeys;
     secrets: Secrets;
     storage: Storage;
   }
@@ -79,6 +81,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('mailer', options.mailer);
   app.decorate('secrets', options.secrets);
   app.decorate('keyRing', new KeyRing(options.secrets.appKeys));
+  app.decorate('licenseKeys', new LicenseKeys(app.keyRing, options.secrets.licenseHashSecret));
   const storage = createStorage(env);
   app.decorate('storage', storage);
 

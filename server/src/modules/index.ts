@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import adminOverviewRoutes from './admin/routes.js';
+import { apiAccessRoutes } from './api-access/routes.js';
 import auditRoutes from './audit/routes.js';
 import authRoutes from './auth/routes.js';
 import { mediaAdminRoutes, mediaRoutes } from './catalog/media-routes.js';
 import { catalogAdminRoutes, catalogRoutes } from './catalog/routes.js';
 import { seoRoutes } from './catalog/seo-routes.js';
 import { sourceAdminRoutes, sourceRoutes } from './catalog/source-routes.js';
+import { licensingRoutes } from './licensing/routes.js';
 import mailboxRoutes from './mail/routes.js';
 import opsRoutes from './ops/routes.js';
 import systemRoutes from './system/routes.js';
@@ -27,4 +29,6 @@ export const modules: { prefix: string; plugin: (app: FastifyInstance) => Promis
   { prefix: '/api/admin', plugin: sourceAdminRoutes },
   { prefix: '/api/admin', plugin: mediaAdminRoutes },
   { prefix: '', plugin: mediaRoutes },
+  { prefix: '/api', plugin: licensingRoutes },
+  { prefix: '/api', plugin: apiAccessRoutes },
 ];

@@ -1,0 +1,123 @@
+import { apiKeyEnvironments, type ApiKey, type ApiKeyEnvironment } from '@mintreu/contracts';
+import { and, asc, desc, eq, inArray, ne } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.js';
+import type { Actor } from '../../lib/actor.js';
+import { recordAudit } from '../../lib/audit.js';
+import { AppError } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { generateApiKey } from './keys.js';
+import { apiKeys } from './tables.js';
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+export interface IssueApiKeyInput {
+  userId: string | null;
+  licenseId: string;
+  productId: string;
+  planId: string | null;
+  name: string;
+  environment: ApiKeyEnvironment;
+}
+
+/**
+ * Creates an API key for a licence and records `api_key.create`. Runs in the caller's transaction when
+ * given one (fulfilment), in a savepoint. Returns the plain key: the only time it exists.
+ */
+export async function issueApiKey(
+  db: DbOrTx,
+  input: IssueApiKeyInput,
+  actor: Actor,
+): Promise<{ id: string; key: string; prefix: string }> {
+  if (!apiKeyEnvironments.includes(input.environment)) {
+    throw new AppError('VALIDATION_FAILED', `Unknown environment "${input.environment}"`);
+  }
+  const name = input.name.trim();
+  if (!name || name.length > 100) throw new AppError('VALIDATION_FAILED', 'A key needs a name of 1 to 100 characters');
+  const { key, hash, prefix } = generateApiKey(input.environment);
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(apiKeys)
+      .values({
+        id: newId('apiKey'),
+        userId: input.userId,
+        licenseId: input.licenseId,
+        productId: input.productId,
+        planId: input.planId,
+        name,
+        environment: input.environment,
+        keyHash: hash,
+        prefix,
+      })
+      .returning();
+    // The prefix names the key; never the key or its hash.
+    await recordAudit(tx, actor, {
+      action: 'api_key.create',
+      entityType: 'api_key',
+      entityId: row!.id,
+      after: {
+        id: row!.id, prefix, name, environment: row!.environment, licenseId: row!.licenseId,
+        productId: row!.productId, planId: row!.planId, userId: row!.userId,
+      },
+    });
+    return { id: row!.id, key, prefix };
+  });
+}
+
+/**
+ * Revokes every key of the given licences (refund, dispute, licence revoked), one `api_key.revoke` event
+ * each. Idempotent: keys already revoked are skipped. Returns the ids revoked now.
+ */
+export async function revokeApiKeysOfLicenses(db: DbOrTx, licenseIds: string[], reason: string, actor: Actor): Promise<string[]> {
+  const unique = [...new Set(licenseIds)];
+  if (unique.length === 0) return [];
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .select({ id: apiKeys.id, licenseId: apiKeys.licenseId })
+      .from(apiKeys)
+      .where(and(inArray(apiKeys.licenseId, unique), ne(apiKeys.state, 'revoked')))
+      .orderBy(asc(apiKeys.id))
+      .for('update');
+    if (rows.length === 0) return [];
+    const now = new Date();
+    const ids = rows.map((r) => r.id);
+    await tx
+      .update(apiKeys)
+      .set({ state: 'revoked', revokedAt: now, revokeReason: reason, updatedAt: now })
+      .where(inArray(apiKeys.id, ids));
+    for (const row of rows) {
+      await recordAudit(tx, actor, {
+        action: 'api_key.revoke', entityType: 'api_key', entityId: row.id, reason,
+        before: { state: 'active' }, after: { state: 'revoked', licenseId: row.licenseId },
+      });
+    }
+    return ids;
+  });
+}
+
+/**
+ * The API's key shape: never the hash, never the key. A key past its rotation grace period
+ * (`expiresAt`) no longer works, so it reads as revoked.
+ */
+export function presentApiKey(row: ApiKeyRow, now: Date = new Date()): ApiKey {
+  const expired = row.expiresAt !== null && row.expiresAt.getTime() <= now.getTime();
+  return {
+    id: row.id,
+    name: row.name,
+    environment: row.environment as ApiKeyEnvironment,
+    prefix: row.prefix,
+    licenseId: row.licenseId,
+    productId: row.productId,
+    planId: row.planId,
+    allowedDomains: row.allowedDomains,
+    allowedIps: row.allowedIps,
+    status: row.state === 'revoked' || expired ? 'revoked' : 'active',
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** The customer's own keys, newest first. */
+export async function listOwnApiKeys(db: DbOrTx, userId: string): Promise<ApiKey[]> {
+  const rows = await db.select().from(apiKeys).where(eq(apiKeys.userId, userId)).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+  return rows.map((row) => presentApiKey(row));
+}
