@@ -9,7 +9,10 @@ export interface CheckoutRequest {
   amount: number;
   currency: string;
   customerEmail: string;
-  /** One line per order item, for the provider's page and receipt. */
+  /**
+   * One line per order item, for the provider's page and receipt. Their sum may exceed `amount` when a coupon
+   * applied; providers always charge `amount` (Stripe then shows one line for the whole order).
+   */
   lineItems: { name: string; amount: number; quantity: number }[];
   /** Where the provider sends the buyer back: after paying, or on giving up. */
   successUrl: string;
@@ -50,7 +53,11 @@ export interface PaymentEvent {
   sessionId: string | null;
   /** The provider's id of the money movement (payment intent, Razorpay payment id), kept for refunds. */
   paymentId: string | null;
-  /** Minor units, as the provider reports them; compared with the order before anything is fulfilled. */
+  /**
+   * Minor units, as the provider reports them; compared with the order before anything is fulfilled. For
+   * `payment.refunded` it is the total refunded on the payment so far (less than the order total for a partial
+   * refund); for `payment.disputed` the disputed amount.
+   */
   amount: number | null;
   /** Upper-case ISO 4217. */
   currency: string | null;
@@ -61,6 +68,21 @@ export interface PaymentEvent {
 export class WebhookVerificationError extends Error {
   constructor(readonly reason: string) {
     super(reason);
+  }
+}
+
+/**
+ * The provider refused a request or could not be reached (checkout or refund). `status` is the provider's HTTP
+ * status when it answered; the message never includes credentials. Callers answer 502 and may retry.
+ */
+export class PaymentProviderError extends Error {
+  constructor(
+    readonly provider: PaymentProviderName,
+    message: string,
+    readonly status: number | null = null,
+    options?: { cause?: unknown },
+  ) {
+    super(`${provider}: ${message}`, options);
   }
 }
 
