@@ -5,12 +5,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Mailer } from './adapters/email/index.js';
+import { createPaymentProviders, defaultProviderName } from './adapters/payments/index.js';
 import { createStorage, type Storage } from './adapters/storage/index.js';
 import type { Database, Db } from './db/client.js';
 import type { Env } from './env.js';
 import { KeyRing } from './lib/crypto.js';
 import { AppError } from './lib/errors.js';
 import { registerGuard } from './lib/guard.js';
+import { Jobs } from './lib/jobs.js';
 import { registerErrorHandling } from './lib/http-errors.js';
 import { LiveConfig } from './lib/live-config.js';
 import { registerMetrics } from './lib/metrics.js';
@@ -19,7 +21,10 @@ import { securityHeaders } from './lib/security-headers.js';
 import type { Secrets } from './lib/secrets.js';
 import { version } from './lib/version.js';
 import { createAuth, type Auth } from './modules/auth/auth.js';
+import type { Commerce } from './modules/checkout/context.js';
+import { defineCommerceJobs } from './modules/checkout/jobs.js';
 import { LicenseKeys } from './modules/licensing/keys.js';
+import { deliverSandboxRefund } from './modules/payments/sandbox-gateway.js';
 import { modules } from './modules/index.js';
 
 export type WebListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -43,9 +48,12 @@ declare module 'fastify' {
     auth: Auth;
     mailer: Mailer;
     keyRing: KeyRing;
-    licenseKeys: LicenseKeys;
     secrets: Secrets;
     storage: Storage;
+    jobs: Jobs;
+    licenseKeys: LicenseKeys;
+    /** Checkout, payments and fulfilment's view of the platform. */
+    commerce: Commerce;
   }
 }
 
@@ -80,10 +88,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('auth', auth);
   app.decorate('mailer', options.mailer);
   app.decorate('secrets', options.secrets);
-  app.decorate('keyRing', new KeyRing(options.secrets.appKeys));
-  app.decorate('licenseKeys', new LicenseKeys(app.keyRing, options.secrets.licenseHashSecret));
+  const keyRing = new KeyRing(options.secrets.appKeys);
+  app.decorate('keyRing', keyRing);
   const storage = createStorage(env);
   app.decorate('storage', storage);
+  const jobs = new Jobs(database.pool, log);
+  app.decorate('jobs', jobs);
+  const licenseKeys = new LicenseKeys(keyRing, options.secrets.licenseHashSecret);
+  app.decorate('licenseKeys', licenseKeys);
+  const providers = createPaymentProviders(env, options.secrets, {
+    sandboxDeliver: (request) => deliverSandboxRefund(commerce, request),
+  });
+  const commerce: Commerce = {
+    db: database.db, env, live, jobs, mailer: options.mailer, licenseKeys, providers,
+    defaultProvider: defaultProviderName(env, providers),
+    sandboxSecret: options.secrets.paymentSandboxSecret,
+    log,
+    webhookBaseUrl: () => env.PAYMENT_SANDBOX_WEBHOOK_URL?.replace(/\/+$/, '') ?? ownAddress(app),
+  };
+  app.decorate('commerce', commerce);
+  const commerceJobs = defineCommerceJobs(jobs, commerce);
 
   const headers = securityHeaders({ https: new URL(env.PUBLIC_URL).protocol === 'https:' });
   app.addHook('onRequest', (request, reply, done) => {
@@ -131,12 +155,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.addHook('onReady', async () => {
     await live.start();
+    await jobs.start();
+    await commerceJobs.schedule();
   });
   app.addHook('onClose', async () => {
+    await jobs.stop();
     await live.stop();
     await storage.close();
   });
   return app;
+}
+
+/** This instance's own base URL, for deliveries it makes to itself (the sandbox gateway's webhooks). */
+function ownAddress(app: FastifyInstance): string {
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('The server is not listening yet');
+  const host = ['0.0.0.0', '::'].includes(address.address) ? '127.0.0.1' : address.address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
 
 /** Storefront pages worth caching for anonymous visitors: home, catalogue, product pages. */

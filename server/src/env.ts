@@ -29,6 +29,8 @@ const schema = z.object({
   PAYMENT_DEFAULT_PROVIDER: z.enum(['sandbox', 'stripe', 'razorpay']).optional(),
   /** Offer the offline sandbox gateway (on by default; turn off in production once a real provider is set). */
   PAYMENT_SANDBOX_ENABLED: booleanish.default(true),
+  /** Where the sandbox gateway posts its webhooks; default this instance's own listening address. */
+  PAYMENT_SANDBOX_WEBHOOK_URL: z.url().optional(),
   STRIPE_SECRET_KEY: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
   /** Tests only: where the Stripe SDK sends its requests (e.g. http://127.0.0.1:12111). */

@@ -7,14 +7,15 @@ export type OrderStatus = (typeof orderStatuses)[number]
 
 /**
  * The order state machine: from each status, where it may go. `paid → fulfilled` is fulfilment;
- * refunds and disputes can follow payment whether or not fulfilment has happened yet.
+ * refunds and disputes can follow payment whether or not fulfilment has happened yet. Money that arrives
+ * after an order failed or expired is honoured (`failed|canceled → paid`): the buyer paid.
  */
 export const orderTransitions: Record<OrderStatus, readonly OrderStatus[]> = {
   pending: ['paid', 'failed', 'canceled'],
   paid: ['fulfilled', 'refunded', 'disputed'],
   fulfilled: ['refunded', 'disputed'],
   failed: ['paid', 'canceled'],
-  canceled: [],
+  canceled: ['paid'],
   refunded: [],
   disputed: ['refunded', 'fulfilled'],
 }
@@ -50,3 +51,16 @@ export const licenseTypeTerms: Record<LicenseType, {
 
 export const apiKeyEnvironments = ['live', 'test'] as const
 export type ApiKeyEnvironment = (typeof apiKeyEnvironments)[number]
+
+const moneyFormats = new Map<string, Intl.NumberFormat>()
+
+/** 49900 INR → "₹499.00": minor units shown in the currency's own decimals. */
+export function formatMoney(minor: number, currency: string): string {
+  let format = moneyFormats.get(currency)
+  if (!format) {
+    format = new Intl.NumberFormat('en-IN', { style: 'currency', currency })
+    moneyFormats.set(currency, format)
+  }
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2
+  return format.format(minor / 10 ** digits)
+}

@@ -26,7 +26,7 @@ export type CheckoutBody = z.input<typeof checkoutBodySchema>
 
 const isoDate = z.iso.datetime({ offset: true })
 
-export const couponBodySchema = z.strictObject({
+const couponFields = z.strictObject({
   code: couponCodeSchema,
   description: z.string().trim().max(500).nullable().optional(),
   kind: z.enum(couponKinds),
@@ -40,7 +40,9 @@ export const couponBodySchema = z.strictObject({
   maxUses: z.number().int().min(1).nullable().optional(),
   maxUsesPerCustomer: z.number().int().min(1).nullable().optional(),
   isActive: z.boolean().optional(),
-}).superRefine((coupon, ctx) => {
+})
+
+export const couponBodySchema = couponFields.superRefine((coupon, ctx) => {
   if (coupon.kind === 'percent' && coupon.value > 100) {
     ctx.addIssue({ code: 'custom', path: ['value'], message: 'A percentage is at most 100' })
   }
@@ -52,4 +54,7 @@ export const couponBodySchema = z.strictObject({
   }
 })
 export type CouponBody = z.input<typeof couponBodySchema>
+
+/** A change to a coupon: any of its fields; the service checks the result as a whole. */
+export const couponUpdateSchema = couponFields.partial()
 

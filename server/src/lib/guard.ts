@@ -89,9 +89,5 @@ export function requireSwitch(name: KillSwitchName) {
 }
 
 export function assertSwitchReleased(app: FastifyInstance, name: KillSwitchName) {
-  if (app.live.isEngaged(name)) {
-    throw new AppError('KILL_SWITCH_ACTIVE', `The ${name} capability is paused by an operator. Please try again later.`, {
-      details: { switch: name },
-    });
-  }
+  app.live.assertReleased(name);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { killSwitchNames, type KillSwitchName } from '@mintreu/contracts';
 import pg from 'pg';
+import { AppError } from './errors.js';
 import type { Db } from '../db/client.js';
 import { featureFlags, killSwitches } from './config-tables.js';
 
@@ -37,6 +38,7 @@ export class LiveConfig {
    * missed): what rendered pages show depends on both the catalogue and the kill switches.
    */
   generation = 0;
+  private releaseListeners: ((name: KillSwitchName) => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -66,15 +68,34 @@ export class LiveConfig {
         .select({ key: featureFlags.key, enabled: featureFlags.enabled, rollout: featureFlags.rollout })
         .from(featureFlags),
     ]);
+    const released: KillSwitchName[] = [];
     for (const row of switchRows) {
-      if ((killSwitchNames as readonly string[]).includes(row.name)) this.switches[row.name as KillSwitchName] = row.engaged;
+      if (!(killSwitchNames as readonly string[]).includes(row.name)) continue;
+      const name = row.name as KillSwitchName;
+      if (this.switches[name] && !row.engaged) released.push(name);
+      this.switches[name] = row.engaged;
     }
     this.flags = new Map(flagRows.map((row) => [row.key, { enabled: row.enabled, rollout: row.rollout }]));
     this.rebuildStatus();
+    for (const name of released) for (const listener of this.releaseListeners) listener(name);
+  }
+
+  /** Work that waited on a switch (licences for paid orders) resumes when an operator releases it. */
+  onRelease(listener: (name: KillSwitchName) => void): void {
+    this.releaseListeners.push(listener);
   }
 
   isEngaged(name: KillSwitchName): boolean {
     return this.switches[name];
+  }
+
+  /** Refuses new work of a paused capability: 503 KILL_SWITCH_ACTIVE naming the switch. */
+  assertReleased(name: KillSwitchName): void {
+    if (this.switches[name]) {
+      throw new AppError('KILL_SWITCH_ACTIVE', `The ${name} capability is paused by an operator. Please try again later.`, {
+        details: { switch: name },
+      });
+    }
   }
 
   /** On for everyone, or for a stable `rollout`% of users (anonymous visitors only at 100%). */

@@ -8,7 +8,9 @@ import { catalogAdminRoutes, catalogRoutes } from './catalog/routes.js';
 import { seoRoutes } from './catalog/seo-routes.js';
 import { sourceAdminRoutes, sourceRoutes } from './catalog/source-routes.js';
 import { licensingRoutes } from './licensing/routes.js';
+import { checkoutAdminRoutes, checkoutRoutes } from './checkout/routes.js';
 import mailboxRoutes from './mail/routes.js';
+import { sandboxGatewayRoutes, webhookAdminRoutes, webhookRoutes } from './payments/routes.js';
 import opsRoutes from './ops/routes.js';
 import systemRoutes from './system/routes.js';
 import userAdminRoutes from './users/routes.js';
@@ -29,6 +31,11 @@ export const modules: { prefix: string; plugin: (app: FastifyInstance) => Promis
   { prefix: '/api/admin', plugin: sourceAdminRoutes },
   { prefix: '/api/admin', plugin: mediaAdminRoutes },
   { prefix: '', plugin: mediaRoutes },
+  { prefix: '/api', plugin: checkoutRoutes },
+  { prefix: '/api/admin', plugin: checkoutAdminRoutes },
+  { prefix: '/api', plugin: webhookRoutes },
+  { prefix: '/api', plugin: sandboxGatewayRoutes },
+  { prefix: '/api/admin', plugin: webhookAdminRoutes },
   { prefix: '/api', plugin: licensingRoutes },
   { prefix: '/api', plugin: apiAccessRoutes },
 ];

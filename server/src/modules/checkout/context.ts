@@ -1,0 +1,24 @@
+import type { Mailer } from '../../adapters/email/index.js';
+import type { PaymentProvider, PaymentProviderName } from '../../adapters/payments/types.js';
+import type { Db } from '../../db/client.js';
+import type { Env } from '../../env.js';
+import type { Jobs } from '../../lib/jobs.js';
+import type { LiveConfig } from '../../lib/live-config.js';
+import type { LicenseKeys } from '../licensing/keys.js';
+
+/** What checkout, payments and fulfilment need of the platform; built once in app.ts. */
+export interface Commerce {
+  db: Db;
+  env: Env;
+  live: LiveConfig;
+  jobs: Jobs;
+  mailer: Mailer;
+  licenseKeys: LicenseKeys;
+  providers: Map<PaymentProviderName, PaymentProvider>;
+  defaultProvider: PaymentProviderName | null;
+  log(message: string, error?: unknown): void;
+  /** The sandbox gateway's signing secret (it signs what it delivers to us). */
+  sandboxSecret: string;
+  /** Where the sandbox gateway delivers webhooks: PAYMENT_SANDBOX_WEBHOOK_URL, else this instance's own address. */
+  webhookBaseUrl(): string;
+}
