@@ -10,6 +10,8 @@ import { apiKeys } from './tables.js';
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
+const maxNameLength = 200;
+
 export interface IssueApiKeyInput {
   userId: string | null;
   licenseId: string;
@@ -31,8 +33,10 @@ export async function issueApiKey(
   if (!apiKeyEnvironments.includes(input.environment)) {
     throw new AppError('VALIDATION_FAILED', `Unknown environment "${input.environment}"`);
   }
-  const name = input.name.trim();
-  if (!name || name.length > 100) throw new AppError('VALIDATION_FAILED', 'A key needs a name of 1 to 100 characters');
+  // Fulfilment names a key after the product and plan, which may be long: shorten rather than fail a paid order.
+  // (The key-creation route validates its own body.)
+  const name = input.name.trim().slice(0, maxNameLength).trim();
+  if (!name) throw new AppError('VALIDATION_FAILED', 'A key needs a name');
   const { key, hash, prefix } = generateApiKey(input.environment);
   return db.transaction(async (tx) => {
     const [row] = await tx

@@ -148,6 +148,15 @@ export async function revokeLicensesOfOrder(db: DbOrTx, orderId: string, reason:
 }
 
 /**
+ * Ids of every licence an order granted, whatever their state: a refund revokes the API keys of all of
+ * them (`revokeApiKeysOfLicenses`), even of a licence an admin had revoked on its own before.
+ */
+export async function licenseIdsOfOrder(db: DbOrTx, orderId: string): Promise<string[]> {
+  const rows = await db.select({ id: licenses.id }).from(licenses).where(eq(licenses.orderId, orderId)).orderBy(asc(licenses.id));
+  return rows.map((r) => r.id);
+}
+
+/**
  * What a licence is now: a stored state (revoked, disabled) wins; otherwise expiry, then a used-up
  * seat count; otherwise active.
  */
