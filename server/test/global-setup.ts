@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import pg from 'pg';
+import PgBoss from 'pg-boss';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded.js';
 import { runMigrations } from '../src/db/migrate.js';
 
@@ -41,6 +42,10 @@ export async function setup(project: TestProject) {
   const pool = new pg.Pool({ connectionString: `${serverUrl}/${template}`, max: 2 });
   await runMigrations(pool);
   await pool.end();
+  // pg-boss installs its schema on first start; doing it once here spares every cloned database the work.
+  const boss = new PgBoss({ connectionString: `${serverUrl}/${template}`, schema: 'pgboss', supervise: false, schedule: false, max: 2 });
+  await boss.start();
+  await boss.stop({ graceful: false, wait: true, close: true });
   project.provide('dbServerUrl', serverUrl);
   project.provide('templateDatabase', template);
 }

@@ -7,7 +7,7 @@ import { newId } from '../../lib/ids.js';
 import { plans, products } from '../catalog/tables.js';
 import { payments } from '../payments/tables.js';
 import type { Commerce } from './context.js';
-import { reserveCoupon, releaseCoupon } from './coupons.js';
+import { previewCoupon, releaseCoupon, reserveCoupon } from './coupons.js';
 import { fulfilOrder, RECEIPT_JOB } from './fulfil.js';
 import { addOrderEvent, getOwnOrder, lockOrder, moveOrder } from './orders.js';
 import { orderItems, orders } from './tables.js';
@@ -73,6 +73,37 @@ function chooseProvider(commerce: Commerce, asked: PaymentProviderName | undefin
     throw new AppError(asked ? 'VALIDATION_FAILED' : 'SERVICE_UNAVAILABLE', message, asked ? { status: 400, details: [{ path: 'body.provider', message }] } : {});
   }
   return provider;
+}
+
+/**
+ * POST /api/checkout/quote: what checkout would charge (items, coupon, total) and how it can be paid, without
+ * creating anything. The checkout page shows it before the buyer commits.
+ */
+export async function quoteCheckout(commerce: Commerce, input: CheckoutBody, actor: Actor) {
+  const lines = await priceItems(commerce, input.items);
+  const currency = lines[0]!.currency;
+  if (lines.some((l) => l.currency !== currency)) {
+    throw new AppError('VALIDATION_FAILED', 'Items priced in different currencies must be bought separately', { details: [{ path: 'body.items' }] });
+  }
+  const subtotal = lines.reduce((sum, l) => sum + l.price, 0);
+  const coupon = input.couponCode
+    ? await previewCoupon(commerce.db, { code: input.couponCode, userId: actor.user!.id, currency, lines })
+    : null;
+  const discount = coupon?.discount ?? 0;
+  return {
+    items: lines.map((l) => ({
+      productId: l.productId, productSlug: l.productSlug, productTitle: l.productTitle, productType: l.productType,
+      planSlug: l.planSlug, planName: l.planName, licenseType: l.licenseType, price: l.price,
+    })),
+    subtotal,
+    discount,
+    total: subtotal - discount,
+    currency,
+    couponCode: coupon?.coupon.code ?? null,
+    providers: [...commerce.providers.keys()],
+    defaultProvider: commerce.defaultProvider,
+    paymentsPaused: commerce.live.isEngaged('payments'),
+  };
 }
 
 /**

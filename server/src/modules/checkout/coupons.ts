@@ -35,16 +35,12 @@ export interface PricedLine {
   price: number;
 }
 
-/**
- * Reserves one use of `code` for this order and returns the discount on `lines` (the lines it applies to).
- * The coupon row is locked for the transaction, so concurrent checkouts racing for its last use are
- * served one at a time: exactly one wins, the others get COUPON_INVALID.
- */
-export async function reserveCoupon(
+/** Why `coupon` cannot be used on these lines by this buyer, or the discount it gives. */
+async function evaluateCoupon(
   tx: Tx,
-  input: { code: string; userId: string; orderId: string; currency: string; lines: PricedLine[] },
+  coupon: CouponRow | undefined,
+  input: { code: string; userId: string; currency: string; lines: PricedLine[] },
 ): Promise<{ coupon: CouponRow; discount: number }> {
-  const [coupon] = await tx.select().from(coupons).where(eq(coupons.code, input.code.toUpperCase())).for('update');
   const now = new Date();
   if (!coupon || !coupon.isActive) throw invalidCoupon(`The code ${input.code.toUpperCase()} is not valid`);
   if (coupon.startsAt && coupon.startsAt > now) throw invalidCoupon('This code is not active yet');
@@ -64,6 +60,26 @@ export async function reserveCoupon(
   }
   // Percentages round down: the buyer is never charged less than the stated discount allows.
   const discount = coupon.kind === 'percent' ? Math.floor((base * coupon.value) / 100) : Math.min(coupon.value, base);
+  return { coupon, discount };
+}
+
+/** The discount `code` would give, without reserving it (the checkout page's preview). */
+export async function previewCoupon(db: Db, input: { code: string; userId: string; currency: string; lines: PricedLine[] }) {
+  const [coupon] = await db.select().from(coupons).where(eq(coupons.code, input.code.toUpperCase()));
+  return db.transaction((tx) => evaluateCoupon(tx, coupon, input));
+}
+
+/**
+ * Reserves one use of `code` for this order and returns the discount on `lines` (the lines it applies to).
+ * The coupon row is locked for the transaction, so concurrent checkouts racing for its last use are
+ * served one at a time: exactly one wins, the others get COUPON_INVALID.
+ */
+export async function reserveCoupon(
+  tx: Tx,
+  input: { code: string; userId: string; orderId: string; currency: string; lines: PricedLine[] },
+): Promise<{ coupon: CouponRow; discount: number }> {
+  const [locked] = await tx.select().from(coupons).where(eq(coupons.code, input.code.toUpperCase())).for('update');
+  const { coupon, discount } = await evaluateCoupon(tx, locked, input);
   await tx.update(coupons).set({ usedCount: sql`${coupons.usedCount} + 1` }).where(eq(coupons.id, coupon.id));
   await tx.insert(couponRedemptions).values({ id: newId('redemption'), couponId: coupon.id, userId: input.userId, orderId: input.orderId });
   return { coupon, discount };

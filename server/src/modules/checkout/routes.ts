@@ -2,12 +2,12 @@ import { checkoutBodySchema, couponBodySchema, couponUpdateSchema } from '@mintr
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { startCheckout } from './checkout.js';
+import { quoteCheckout, startCheckout } from './checkout.js';
 import * as coupons from './coupons.js';
 import { getAdminOrder, getOwnOrder, listAdminOrders, listOwnOrders } from './orders.js';
 import { cancelOwnOrder, refundOrder } from './refunds.js';
 import {
-  adminOrder, adminOrderList, adminOrdersQuery, checkoutResult, coupon, couponList, couponsQuery, listOrdersQuery, order,
+  adminOrder, adminOrderList, adminOrdersQuery, checkoutResult, quote, coupon, couponList, couponsQuery, listOrdersQuery, order,
   orderList, orderParams, refundBody,
 } from './schema.js';
 
@@ -18,6 +18,11 @@ export async function checkoutRoutes(fastify: FastifyInstance) {
     config: { access: 'customer' },
     schema: { tags: ['checkout'], summary: 'Start a checkout: an order and its hosted payment page', body: checkoutBodySchema, response: { 201: checkoutResult } },
   }, async (request, reply) => reply.status(201).send(await startCheckout(app.commerce, request.body, request.actor)));
+
+  app.post('/checkout/quote', {
+    config: { access: 'customer' },
+    schema: { tags: ['checkout'], summary: 'Price a checkout (items, coupon, total, providers) without creating an order', body: checkoutBodySchema, response: { 200: quote } },
+  }, async (request) => quoteCheckout(app.commerce, request.body, request.actor));
 
   app.get('/orders', {
     config: { access: 'customer' },

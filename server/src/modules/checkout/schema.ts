@@ -34,6 +34,21 @@ export const order = z.object({
   statusReason: z.string().nullable(),
 });
 
+export const quote = z.object({
+  items: z.array(z.object({
+    productId: z.string(), productSlug: z.string(), productTitle: z.string(), productType: z.string(),
+    planSlug: z.string().nullable(), planName: z.string().nullable(), licenseType: licenseTypeSchema, price: z.number().int(),
+  })),
+  subtotal: z.number().int(),
+  discount: z.number().int(),
+  total: z.number().int(),
+  currency: z.string(),
+  couponCode: z.string().nullable(),
+  providers: z.array(paymentProviderSchema).describe('Providers this instance offers'),
+  defaultProvider: paymentProviderSchema.nullable(),
+  paymentsPaused: z.boolean().describe('The payments kill switch is engaged: paid checkout answers 503'),
+});
+
 export const paymentSession = z.object({ provider: paymentProviderSchema, sessionId: z.string(), url: z.string() });
 export const checkoutResult = z.object({ order, payment: paymentSession.nullable() });
 export const orderList = z.object({ data: z.array(order), meta: listMeta });
