@@ -261,6 +261,12 @@ describe('licences', () => {
       expect((await get(`/api/licenses/${mine[0]!.id}`)).json().error.code).toBe('UNAUTHENTICATED');
     });
 
+    it('are documented in the OpenAPI document', async () => {
+      const doc = (await get('/api/openapi.json')).json();
+      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/licenses', '/api/licenses/{id}', '/api/api-keys']));
+      expect(doc.paths['/api/licenses/{id}'].get.tags).toEqual(['licenses']);
+    });
+
     it('presents through the service the same way', async () => {
       const [row] = await t.app.db.select().from(licenses).where(eq(licenses.id, mine[0]!.id));
       const viaRoute = (await get(`/api/licenses/${mine[0]!.id}`, owner.headers)).json();
