@@ -100,7 +100,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     sandboxDeliver: (request) => deliverSandboxRefund(commerce, request),
   });
   const commerce: Commerce = {
-    db: database.db, env, live, jobs, mailer: options.mailer, licenseKeys, providers,
+    db: database.db, env, live, jobs, mailer: options.mailer, licenseKeys, keyRing, providers,
     defaultProvider: defaultProviderName(env, providers),
     sandboxSecret: options.secrets.paymentSandboxSecret,
     log,

@@ -54,6 +54,7 @@ export const auditActions = [
   'api_key.create',
   'api_key.rotate',
   'api_key.revoke',
+  'api_key.reveal',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -3,7 +3,8 @@ import { and, asc, desc, eq, inArray, ne } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
 import { recordAudit } from '../../lib/audit.js';
-import { AppError } from '../../lib/errors.js';
+import type { KeyRing } from '../../lib/crypto.js';
+import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { generateApiKey } from './keys.js';
 import { apiKeys } from './tables.js';
@@ -13,6 +14,8 @@ export type ApiKeyRow = typeof apiKeys.$inferSelect;
 const maxNameLength = 200;
 
 export interface IssueApiKeyInput {
+  /** Keep the key sealed under this ring for one later reveal by its owner (keys issued by fulfilment). */
+  holdForReveal?: KeyRing;
   userId: string | null;
   licenseId: string;
   productId: string;
@@ -51,6 +54,7 @@ export async function issueApiKey(
         environment: input.environment,
         keyHash: hash,
         prefix,
+        revealSealed: input.holdForReveal ? input.holdForReveal.encrypt(key) : null,
       })
       .returning();
     // The prefix names the key; never the key or its hash.
@@ -124,4 +128,22 @@ export function presentApiKey(row: ApiKeyRow, now: Date = new Date()): ApiKey {
 export async function listOwnApiKeys(db: DbOrTx, userId: string): Promise<ApiKey[]> {
   const rows = await db.select().from(apiKeys).where(eq(apiKeys.userId, userId)).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
   return rows.map((row) => presentApiKey(row));
+}
+
+/**
+ * The owner sees a key that fulfilment issued in their absence, once: the sealed copy is cleared in the same
+ * statement that reads it, so two concurrent reveals cannot both get it. Afterwards 410 GONE.
+ */
+export async function revealApiKey(db: DbOrTx, keyRing: KeyRing, userId: string, id: string, actor: Actor): Promise<{ key: string }> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.select({ id: apiKeys.id, userId: apiKeys.userId, sealed: apiKeys.revealSealed, state: apiKeys.state })
+      .from(apiKeys).where(eq(apiKeys.id, id)).for('update');
+    if (!row || row.userId !== userId) throw notFound('API key');
+    if (!row.sealed || row.state !== 'active') {
+      throw new AppError('GONE', 'This key was already shown once. Rotate it to get a new one.');
+    }
+    await tx.update(apiKeys).set({ revealSealed: null, updatedAt: new Date() }).where(eq(apiKeys.id, id));
+    await recordAudit(tx, actor, { action: 'api_key.reveal', entityType: 'api_key', entityId: id });
+    return { key: keyRing.decrypt(row.sealed) };
+  });
 }

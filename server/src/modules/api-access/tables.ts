@@ -24,6 +24,11 @@ export const apiKeys = pgTable(
     allowedIps: jsonb('allowed_ips').$type<string[]>().notNull().default([]),
     /** active | revoked */
     state: text('state').notNull().default('active'),
+    /**
+     * A key issued while its owner was away (fulfilment after a webhook), sealed under APP_KEYS until the owner
+     * reveals it once; then cleared for good.
+     */
+    revealSealed: text('reveal_sealed'),
     /** Set on rotation: the old key keeps working until then. */
     expiresAt: at('expires_at'),
     lastUsedAt: at('last_used_at'),

@@ -2,6 +2,7 @@ import type { Mailer } from '../../adapters/email/index.js';
 import type { PaymentProvider, PaymentProviderName } from '../../adapters/payments/types.js';
 import type { Db } from '../../db/client.js';
 import type { Env } from '../../env.js';
+import type { KeyRing } from '../../lib/crypto.js';
 import type { Jobs } from '../../lib/jobs.js';
 import type { LiveConfig } from '../../lib/live-config.js';
 import type { LicenseKeys } from '../licensing/keys.js';
@@ -14,6 +15,7 @@ export interface Commerce {
   jobs: Jobs;
   mailer: Mailer;
   licenseKeys: LicenseKeys;
+  keyRing: KeyRing;
   providers: Map<PaymentProviderName, PaymentProvider>;
   defaultProvider: PaymentProviderName | null;
   log(message: string, error?: unknown): void;

@@ -19,7 +19,7 @@ export const RECEIPT_JOB = 'order.receipt';
  * downloadable/demo/freebie item, an `api_subscription` licence plus one API key per API item. While the
  * `licensing` kill switch is engaged the order stays `paid` and waits. Returns whether it was fulfilled.
  */
-export async function fulfilOrder(tx: Tx, commerce: Pick<Commerce, 'live' | 'licenseKeys'>, order: OrderRow, actor: Actor): Promise<boolean> {
+export async function fulfilOrder(tx: Tx, commerce: Pick<Commerce, 'live' | 'licenseKeys' | 'keyRing'>, order: OrderRow, actor: Actor): Promise<boolean> {
   if (order.status !== 'paid') return false;
   if (commerce.live.isEngaged('licensing')) {
     if (order.statusReason !== LICENSING_PAUSED_REASON) {
@@ -52,6 +52,7 @@ export async function fulfilOrder(tx: Tx, commerce: Pick<Commerce, 'live' | 'lic
         planId: item.planId,
         name: `${item.productTitle}${item.planName ? ` — ${item.planName}` : ''}`,
         environment: 'live',
+        holdForReveal: commerce.keyRing,
       }, actor);
       apiKeyId = key.id;
     }

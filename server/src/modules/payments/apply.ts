@@ -44,7 +44,7 @@ async function markPayment(tx: Tx, event: PaymentEvent, orderId: string, status:
  * What a verified payment event does to its order, inside the caller's transaction. Every branch first asks
  * what state the order is in, so the same event applied twice (a replay) changes nothing the second time.
  */
-export async function applyPaymentEvent(tx: Tx, commerce: Pick<Commerce, 'live' | 'licenseKeys'>, event: PaymentEvent, actor: Actor): Promise<EventOutcome> {
+export async function applyPaymentEvent(tx: Tx, commerce: Pick<Commerce, 'live' | 'licenseKeys' | 'keyRing'>, event: PaymentEvent, actor: Actor): Promise<EventOutcome> {
   if (event.type === 'ignored') return { status: 'ignored', orderId: event.orderId, note: `Not an event we act on (${event.providerType})` };
   const order = await orderOf(tx, event);
   if (!order) {
@@ -79,7 +79,7 @@ export async function applyPaymentEvent(tx: Tx, commerce: Pick<Commerce, 'live' 
   }
 }
 
-async function succeed(tx: Tx, commerce: Pick<Commerce, 'live' | 'licenseKeys'>, order: OrderRow, event: PaymentEvent, actor: Actor): Promise<EventOutcome> {
+async function succeed(tx: Tx, commerce: Pick<Commerce, 'live' | 'licenseKeys' | 'keyRing'>, order: OrderRow, event: PaymentEvent, actor: Actor): Promise<EventOutcome> {
   if (!['pending', 'failed', 'canceled'].includes(order.status)) {
     return { status: 'ignored', orderId: order.id, note: `The order is already ${order.status}` };
   }
