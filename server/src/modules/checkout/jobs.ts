@@ -29,5 +29,12 @@ export function defineCommerceJobs(jobs: Jobs, commerce: Commerce) {
   commerce.live.onRelease((name) => {
     if (name === 'licensing') void jobs.send(FULFIL_WAITING_JOB, {}, { singletonKey: 'fulfil-waiting' }).catch((error: unknown) => commerce.log('fulfil-waiting not queued', error));
   });
-  return { schedule: () => jobs.schedule(MINUTELY_JOB, '* * * * *') };
+  return {
+    /** After the queue starts: the minutely sweeps, and at once whatever a previous process left half-done. */
+    async schedule() {
+      await jobs.schedule(MINUTELY_JOB, '* * * * *');
+      await sweepUnprocessed(commerce, 0);
+      await jobs.send(FULFIL_WAITING_JOB, {}, { singletonKey: 'fulfil-waiting' });
+    },
+  };
 }

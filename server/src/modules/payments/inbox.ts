@@ -83,10 +83,14 @@ export async function sendReceipt(commerce: Commerce, orderId: string) {
   await commerce.jobs.send('order.receipt', { orderId }, { singletonKey: orderId }).catch((error: unknown) => commerce.log(`receipt for ${orderId} not queued`, error));
 }
 
-/** Stored events that never reached a worker (the process died between storing and queueing). */
-export async function sweepUnprocessed(commerce: Commerce): Promise<number> {
+/**
+ * Stored events that never reached a worker (the process died between storing and queueing) or whose worker
+ * died mid-way. At start-up every unprocessed event is queued again at once (`olderThanSeconds` 0): a job a
+ * killed process held would otherwise wait for its expiry. Queuing twice is harmless: processing is exactly once.
+ */
+export async function sweepUnprocessed(commerce: Commerce, olderThanSeconds = 30): Promise<number> {
   const stale = await commerce.db.select({ id: webhookEvents.id }).from(webhookEvents)
-    .where(and(eq(webhookEvents.status, 'received'), sql`${webhookEvents.receivedAt} < now() - interval '30 seconds'`))
+    .where(and(eq(webhookEvents.status, 'received'), sql`${webhookEvents.receivedAt} <= now() - make_interval(secs => ${olderThanSeconds})`))
     .orderBy(webhookEvents.receivedAt).limit(500);
   for (const { id } of stale) await commerce.jobs.send(WEBHOOK_JOB, { id }, { singletonKey: id });
   return stale.length;
