@@ -1,7 +1,7 @@
 import { licenseTypeInfo, productTypeRules, type CheckoutBody, type LicenseType, type PaymentProviderName, type ProductType } from '@mintreu/contracts';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Actor } from '../../lib/actor.js';
-import { recordAudit } from '../../lib/audit.js';
+import { recordAudit, withDeferredAudit } from '../../lib/audit.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { plans, products } from '../catalog/tables.js';
@@ -124,9 +124,9 @@ export async function startCheckout(commerce: Commerce, input: CheckoutBody & { 
 
   const orderId = newId('order');
   const expiresAt = new Date(Date.now() + commerce.env.ORDER_EXPIRY_MINUTES * 60_000);
-  const created = await commerce.db.transaction(async (tx) => {
+  const created = await withDeferredAudit(commerce.db, async (tx) => {
     const coupon = input.couponCode
-      ? await reserveCoupon(tx, { code: input.couponCode, userId: user.id, orderId, currency, lines })
+      ? await reserveCoupon(tx, { code: input.couponCode, userId: user.id, currency, lines })
       : null;
     const discount = coupon?.discount ?? 0;
     const total = subtotal - discount;
@@ -137,6 +137,7 @@ export async function startCheckout(commerce: Commerce, input: CheckoutBody & { 
       couponId: coupon?.coupon.id ?? null, couponCode: coupon?.coupon.code ?? null,
       provider: chosen?.name ?? null, expiresAt: total > 0 ? expiresAt : null,
     }).returning();
+    await coupon?.redeem(orderId);
     await tx.insert(orderItems).values(lines.map((line, position) => ({
       id: newId('orderItem'), orderId, position, productId: line.productId, productSlug: line.productSlug, productTitle: line.productTitle,
       productType: line.productType, planId: line.planId, planSlug: line.planSlug, planName: line.planName,
@@ -177,8 +178,9 @@ export async function startCheckout(commerce: Commerce, input: CheckoutBody & { 
     await commerce.db.transaction(async (tx) => {
       const order = await lockOrder(tx, orderId);
       if (order?.status === 'pending') {
-        await moveOrder(tx, order, 'failed', { actor, message: 'The payment provider could not open a payment page', reason: 'The payment provider is unavailable; nothing was charged.' });
+        // Coupon before audit: see releaseCoupon.
         await releaseCoupon(tx, orderId);
+        await moveOrder(tx, order, 'failed', { actor, message: 'The payment provider could not open a payment page', reason: 'The payment provider is unavailable; nothing was charged.' });
       }
     });
     throw new AppError('PAYMENT_PROVIDER_UNAVAILABLE', `${gateway.name} could not start the payment. Nothing was charged; please try again.`, {

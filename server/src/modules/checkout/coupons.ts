@@ -70,22 +70,32 @@ export async function previewCoupon(db: Db, input: { code: string; userId: strin
 }
 
 /**
- * Reserves one use of `code` for this order and returns the discount on `lines` (the lines it applies to).
- * The coupon row is locked for the transaction, so concurrent checkouts racing for its last use are
- * served one at a time: exactly one wins, the others get COUPON_INVALID.
+ * Reserves one use of `code` and returns the discount on `lines` (the lines it applies to), plus `redeem`,
+ * which records the use against the order. The order's total depends on the discount, so the order row is
+ * inserted between the two, and the redemption (which references the order) after it; both in the caller's
+ * transaction. The coupon row is locked for the transaction, so concurrent checkouts racing for its last use
+ * are served one at a time: exactly one wins, the others get COUPON_INVALID.
  */
 export async function reserveCoupon(
   tx: Tx,
-  input: { code: string; userId: string; orderId: string; currency: string; lines: PricedLine[] },
-): Promise<{ coupon: CouponRow; discount: number }> {
+  input: { code: string; userId: string; currency: string; lines: PricedLine[] },
+): Promise<{ coupon: CouponRow; discount: number; redeem(orderId: string): Promise<void> }> {
   const [locked] = await tx.select().from(coupons).where(eq(coupons.code, input.code.toUpperCase())).for('update');
   const { coupon, discount } = await evaluateCoupon(tx, locked, input);
   await tx.update(coupons).set({ usedCount: sql`${coupons.usedCount} + 1` }).where(eq(coupons.id, coupon.id));
-  await tx.insert(couponRedemptions).values({ id: newId('redemption'), couponId: coupon.id, userId: input.userId, orderId: input.orderId });
-  return { coupon, discount };
+  const redeem = async (orderId: string) => {
+    await tx.insert(couponRedemptions).values({ id: newId('redemption'), couponId: coupon.id, userId: input.userId, orderId });
+  };
+  return { coupon, discount, redeem };
 }
 
-/** Gives back the use an order held, when the order fails, is canceled or expires. Idempotent. */
+/**
+ * Gives back the use an order held, when the order fails, is canceled or expires. Idempotent.
+ * Call it before anything in the transaction writes an audit event (moveOrder does): every audited
+ * transaction holds the audit chain's lock until it ends, and a checkout locks the coupon row before it
+ * takes that lock. Taking them the other way round here would deadlock with a concurrent checkout using
+ * the same coupon, and PostgreSQL would abort one of the two.
+ */
 export async function releaseCoupon(tx: Tx, orderId: string): Promise<void> {
   const [released] = await tx.delete(couponRedemptions).where(eq(couponRedemptions.orderId, orderId)).returning();
   if (released) {
@@ -93,7 +103,10 @@ export async function releaseCoupon(tx: Tx, orderId: string): Promise<void> {
   }
 }
 
-/** Takes a use back for an order that was released and then paid after all (a late payment is honoured). */
+/**
+ * Takes a use back for an order that was released and then paid after all (a late payment is honoured).
+ * Like releaseCoupon, call it before the transaction's first audit event.
+ */
 export async function reclaimCoupon(tx: Tx, order: { id: string; userId: string; couponId: string | null }): Promise<void> {
   if (!order.couponId) return;
   const inserted = await tx.insert(couponRedemptions)

@@ -47,8 +47,9 @@ export async function cancelOwnOrder(commerce: Commerce, userId: string, orderId
     const row = await lockOrder(tx, orderId);
     if (!row || row.userId !== userId) throw notFound('Order');
     if (row.status !== 'pending') throw new AppError('CONFLICT', `An order that is ${row.status} cannot be canceled`);
-    await moveOrder(tx, row, 'canceled', { actor, message: 'Canceled by the buyer', reason: 'Canceled before payment.' });
+    // Coupon before audit: see releaseCoupon.
     await releaseCoupon(tx, orderId);
+    await moveOrder(tx, row, 'canceled', { actor, message: 'Canceled by the buyer', reason: 'Canceled before payment.' });
   });
   return getOwnOrder(commerce.db, userId, orderId);
 }

@@ -1,5 +1,6 @@
 import { and, asc, eq, lte } from 'drizzle-orm';
 import type { Actor } from '../../lib/actor.js';
+import { withDeferredAudit } from '../../lib/audit.js';
 import type { Commerce } from './context.js';
 import { releaseCoupon } from './coupons.js';
 import { fulfilOrder, RECEIPT_JOB } from './fulfil.js';
@@ -17,10 +18,11 @@ export async function expirePendingOrders(commerce: Commerce): Promise<number> {
     await commerce.db.transaction(async (tx) => {
       const order = await lockOrder(tx, id);
       if (order?.status !== 'pending' || !order.expiresAt || order.expiresAt > new Date()) return;
+      // Coupon before audit: see releaseCoupon.
+      await releaseCoupon(tx, id);
       await moveOrder(tx, order, 'canceled', {
         actor: jobActor('orders.expire'), message: 'Expired unpaid', reason: 'The order expired before it was paid.', auditAction: 'order.expire',
       });
-      await releaseCoupon(tx, id);
       expired++;
     });
   }
@@ -33,7 +35,7 @@ export async function fulfilWaitingOrders(commerce: Commerce): Promise<number> {
   const waiting = await commerce.db.select({ id: orders.id }).from(orders).where(eq(orders.status, 'paid')).orderBy(asc(orders.paidAt)).limit(500);
   let fulfilled = 0;
   for (const { id } of waiting) {
-    const done = await commerce.db.transaction(async (tx) => {
+    const done = await withDeferredAudit(commerce.db, async (tx) => {
       const order = await lockOrder(tx, id);
       return order ? fulfilOrder(tx, commerce, order, jobActor('orders.fulfil-waiting')) : false;
     });

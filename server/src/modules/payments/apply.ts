@@ -64,14 +64,15 @@ export async function applyPaymentEvent(tx: Tx, commerce: Pick<Commerce, 'live' 
     case 'payment.failed':
       if (status !== 'pending') return { status: 'ignored', orderId: order.id, note: `The order is already ${status}` };
       await markPayment(tx, event, order.id, 'failed');
-      await moveOrder(tx, order, 'failed', { actor, message: 'The payment was declined', reason: 'The payment was declined. Nothing was charged.' });
+      // Coupon before audit (moveOrder): see releaseCoupon.
       await releaseCoupon(tx, order.id);
+      await moveOrder(tx, order, 'failed', { actor, message: 'The payment was declined', reason: 'The payment was declined. Nothing was charged.' });
       return { status: 'processed', orderId: order.id };
     case 'payment.expired':
       if (status !== 'pending') return { status: 'ignored', orderId: order.id, note: `The order is already ${status}` };
       await markPayment(tx, event, order.id, 'expired');
-      await moveOrder(tx, order, 'canceled', { actor, message: 'The payment page expired', reason: 'The payment page expired before payment.', auditAction: 'order.expire' });
       await releaseCoupon(tx, order.id);
+      await moveOrder(tx, order, 'canceled', { actor, message: 'The payment page expired', reason: 'The payment page expired before payment.', auditAction: 'order.expire' });
       return { status: 'processed', orderId: order.id };
     case 'payment.refunded':
     case 'payment.disputed':
@@ -92,13 +93,14 @@ async function succeed(tx: Tx, commerce: Pick<Commerce, 'live' | 'licenseKeys' |
   }
   const late = order.status !== 'pending';
   await markPayment(tx, event, order.id, 'succeeded');
+  // The use an expired or failed order gave back is taken again, before any audit (see releaseCoupon).
+  if (late) await reclaimCoupon(tx, order);
   let paid = await moveOrder(tx, order, 'paid', {
     actor,
     message: `Payment received through ${event.provider}${late ? ' (after the order had closed; honoured)' : ''}`,
     set: { providerPaymentId: event.paymentId },
     data: { eventId: event.eventId, amount: event.amount, currency: event.currency },
   });
-  if (late) await reclaimCoupon(tx, paid);
 
   // A refund or dispute that arrived before this payment applies now, and nothing is granted.
   const waiting = await tx.select().from(webhookEvents)
