@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { SEARCH_WORD, generateCatalogue, showcaseProduct } from './catalogue.mjs';
 import { LIGHTHOUSE_TARGETS, runLighthouse } from './lighthouse.mjs';
+import { WEBHOOK_TARGETS, runWebhookBench } from './webhooks.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const benchDir = join(root, 'bench');
@@ -37,6 +38,7 @@ const benchDir = join(root, 'bench');
 //              ({ path, method, headers, body }) replaces those fields of `platform`. ctx.note(text) adds a line
 //              to the scenario's notes (printed under the table and kept in latest.json).
 //   kind: 'lighthouse'  not a throughput scenario: Lighthouse audits of the storefront pages (bench/lighthouse.mjs)
+//   kind: 'webhooks'    not a throughput scenario: webhook → fulfilled latency and a duplicate storm (bench/webhooks.mjs)
 // ---------------------------------------------------------------------------------------------
 const SEARCH_PRODUCTS = 10_000;
 const SEED_PARALLEL = 20;
@@ -82,6 +84,11 @@ const scenarios = [
         `the baseline serves exactly that HTML from disk with ${await ctx.baselineMode()}`);
       return { path };
     },
+  },
+  {
+    id: 'webhooks',
+    name: 'Webhooks: received → fulfilled at a steady rate; one event delivered many times',
+    kind: 'webhooks',
   },
   {
     id: 'lighthouse',
@@ -194,6 +201,9 @@ const LOAD = { connections: 50, pipelining: 1, warmupS: 2, durationS: positiveNu
 const STRICT = process.env.BENCH_STRICT === '1';
 const EXTERNAL_DB = process.env.BENCH_DATABASE_URL || undefined;
 const LIGHTHOUSE_RUNS = Math.round(positiveNumber(process.env.BENCH_LIGHTHOUSE_RUNS, 3));
+/** Webhooks per second in the latency run (the issue's target is p99 < 100 ms at 100/s). */
+const WEBHOOK_RATE = positiveNumber(process.env.BENCH_WEBHOOK_RATE, 100);
+const WEBHOOK_SECRET = `whsec_bench_${randomBytes(16).toString('hex')}`;
 const ONLY = (process.env.BENCH_ONLY ?? '')
   .split(',')
   .map((name) => name.trim().toLowerCase())
@@ -550,6 +560,8 @@ async function main() {
     SEED_DEMO: 'false',
     ADMIN_EMAIL: admin.email,
     ADMIN_PASSWORD: admin.password,
+    // The bench signs sandbox webhooks itself, as the sandbox gateway would.
+    PAYMENT_SANDBOX_SECRET: WEBHOOK_SECRET,
     NUXT_TELEMETRY_DISABLED: '1',
     ...(EXTERNAL_DB ? { DATABASE_URL: EXTERNAL_DB } : {}),
   });
@@ -596,6 +608,7 @@ async function main() {
   // 4. Scenarios: setup, baseline, then the platform right after it.
   const results = [];
   let lighthouse;
+  let webhooks;
   let rssAfterWarmup;
   let adminSession;
   const shared = {};
@@ -603,6 +616,7 @@ async function main() {
     if (!runnable.includes(scenario)) {
       const skipped = { name: scenario.name, skipped: webMissing, pass: false };
       if (scenario.kind === 'lighthouse') lighthouse = { ...skipped, pages: [] };
+      else if (scenario.kind === 'webhooks') webhooks = skipped;
       else results.push(skipped);
       continue;
     }
@@ -639,6 +653,20 @@ async function main() {
       console.log(`  failed: ${message}`);
       return { id: scenario.id, name: scenario.name, error: message, notes, pass: false };
     };
+    if (scenario.kind === 'webhooks') {
+      console.log(`${scenario.name}:`);
+      try {
+        process.stdout.write('  ');
+        webhooks = { name: scenario.name, ...(await runWebhookBench(ctx, {
+          secret: WEBHOOK_SECRET, rate: WEBHOOK_RATE, durationS: LOAD.durationS, stormDeliveries: 1000, stormConcurrency: 50,
+          progress: (text) => process.stdout.write(text),
+        })) };
+        console.log('done');
+      } catch (error) {
+        webhooks = failed(error);
+      }
+      continue;
+    }
     if (scenario.kind === 'lighthouse') {
       try {
         lighthouse = await lighthouseScenario(scenario, ctx, resultsDir);
@@ -730,6 +758,7 @@ async function main() {
     for (const r of results) for (const p of r.problems ?? []) console.log(`  ${r.id}: problem: ${p}`);
     for (const r of results) for (const n of r.notes ?? []) console.log(`  ${r.id}: ${n}`);
   }
+  if (webhooks) printWebhooks(webhooks);
   if (lighthouse) printLighthouse(lighthouse);
 
   const startup = {
@@ -765,7 +794,7 @@ async function main() {
       `servers share ${cpus.length} CPU(s), so absolute req/s depend on the machine.\nTotal bench time ${totalS.toFixed(0)} s.`,
   );
 
-  const pass = results.every((r) => r.pass) && (lighthouse?.pass ?? true) && checks.every((c) => c.pass);
+  const pass = results.every((r) => r.pass) && (lighthouse?.pass ?? true) && (webhooks?.pass ?? true) && checks.every((c) => c.pass);
   const report = {
     date: new Date().toISOString(),
     pass,
@@ -779,6 +808,7 @@ async function main() {
       lighthouseRuns: LIGHTHOUSE_RUNS,
     },
     scenarios: results,
+    webhooks,
     lighthouse,
     startup: { ...startup, targets: { coldStartEmptyS: TARGETS.coldStartEmptyS, coldStartExistingS: TARGETS.coldStartExistingS } },
     memory: {
@@ -794,6 +824,29 @@ async function main() {
   writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
   console.log(`\n${pass ? 'All targets met.' : 'Some targets were missed.'} Results: bench/results/latest.json`);
   return pass;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks
+
+function printWebhooks(w) {
+  console.log(`\n${w.name}`);
+  if (w.error || w.skipped) {
+    console.log(`  ${w.skipped ? `SKIPPED (${w.skipped})` : `FAIL: ${w.error}`}`);
+    return;
+  }
+  const l = w.latency;
+  const ms = (n) => (Number.isFinite(n) ? `${n.toFixed(0)} ms` : 'never');
+  printTable(
+    ['measure', 'value', 'target', 'result'],
+    [
+      [`webhook → fulfilled p99 (${l.webhooks} webhooks at ${l.ratePerSecond}/s; sent at ${l.achievedRatePerSecond.toFixed(0)}/s)`, ms(l.p99Ms), `< ${WEBHOOK_TARGETS.p99Ms} ms`, l.pass ? 'PASS' : 'FAIL'],
+      ['webhook → fulfilled p50 / p90 / max', `${ms(l.p50Ms)} / ${ms(l.p90Ms)} / ${ms(l.maxMs)}`, '-', 'info'],
+      [`fulfilments after ${w.storm.deliveries} deliveries of one event, ${w.storm.concurrency} at a time`, String(w.storm.fulfilments), `= ${WEBHOOK_TARGETS.fulfilments}`, w.storm.pass ? 'PASS' : 'FAIL'],
+    ],
+  );
+  console.log(`  responses: latency run ${JSON.stringify(l.responses)}${l.notFulfilled ? `, ${l.notFulfilled} orders never fulfilled` : ''}; ` +
+    `storm ${JSON.stringify(w.storm.responses)}, order ${w.storm.status}, ${w.storm.licences} licence(s)`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { desc, sql } from 'drizzle-orm';
-import type { Tx } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { auditEvents } from './audit-tables.js';
 import type { Actor } from './actor.js';
 import { sha256 } from './crypto.js';
@@ -91,18 +91,18 @@ export function chainHash(row: ChainedFields): string {
   return sha256(`${row.prevHash}\n${content}`);
 }
 
+/** Transactions whose audit events are held back and appended together just before they commit. */
+const deferred = new WeakMap<object, ChainedFields[]>();
+/** Savepoints (nested transactions) share their parent's session: the buffer is keyed by it. */
+const sessionOf = (tx: Tx): object => (tx as unknown as { session: object }).session;
+
 /**
  * Appends one event to the chain. Call it inside the transaction that makes the change, so the
  * change and its record commit or roll back together. The transaction-scoped lock orders appends.
+ * Inside `withDeferredAudit` the event is buffered and appended when that transaction's work is done.
  */
 export async function recordAudit(tx: Tx, actor: Actor, entry: AuditEntry): Promise<string> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`);
-  const [last] = await tx
-    .select({ hash: auditEvents.hash })
-    .from(auditEvents)
-    .orderBy(desc(auditEvents.seq))
-    .limit(1);
-  const row: ChainedFields = {
+  const row: Omit<ChainedFields, 'prevHash'> = {
     id: newId('audit'),
     at: new Date(),
     actorId: actor.user?.id ?? null,
@@ -115,10 +115,44 @@ export async function recordAudit(tx: Tx, actor: Actor, entry: AuditEntry): Prom
     ip: actor.ip,
     userAgent: actor.userAgent,
     requestId: actor.requestId,
-    prevHash: last?.hash ?? GENESIS_HASH,
   };
-  await tx.insert(auditEvents).values({ ...row, hash: chainHash(row) });
+  const buffer = deferred.get(sessionOf(tx));
+  if (buffer) buffer.push({ ...row, prevHash: '' });
+  else await appendToChain(tx, [{ ...row, prevHash: '' }]);
   return row.id;
+}
+
+/** Takes the chain lock, reads the head once and appends `rows` in order, in one insert. */
+async function appendToChain(tx: Tx, rows: ChainedFields[]) {
+  if (rows.length === 0) return;
+  await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`);
+  const [last] = await tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1);
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  const values = rows.map((row) => {
+    const chained = { ...row, prevHash };
+    prevHash = chainHash(chained);
+    return { ...chained, hash: prevHash };
+  });
+  await tx.insert(auditEvents).values(values);
+}
+
+/**
+ * Runs `work` in a transaction whose audit events are appended at its end. The chain lock is then held only
+ * for that final insert, not for the whole of the work: busy paths (webhook processing, fulfilment) stop
+ * queueing behind each other on it.
+ */
+export async function withDeferredAudit<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    const buffer: ChainedFields[] = [];
+    deferred.set(sessionOf(tx), buffer);
+    try {
+      const result = await work(tx);
+      await appendToChain(tx, buffer);
+      return result;
+    } finally {
+      deferred.delete(sessionOf(tx));
+    }
+  });
 }
 
 /** JSON as PostgreSQL's jsonb will give it back (dates as strings, no undefined). */

@@ -55,11 +55,18 @@ export class Jobs {
       });
       const ids: string[] = [];
       for (let i = 0; i < (definition.concurrency ?? 1); i++) {
-        ids.push(
-          await this.boss.work<object>(definition.name, { pollingIntervalSeconds: 2, batchSize: 1 }, async ([job]) => {
-            if (job) await definition.handle(job.data);
-          }),
-        );
+        let id = '';
+        id = await this.boss.work<object>(definition.name, { pollingIntervalSeconds: 2, batchSize: 1 }, async ([job]) => {
+          if (!job) return;
+          // A worker that found work looks again at once instead of sleeping out the polling interval:
+          // a backlog drains at full speed, an idle queue costs one poll per interval.
+          try {
+            await definition.handle(job.data);
+          } finally {
+            if (this.started) this.boss.notifyWorker(id);
+          }
+        });
+        ids.push(id);
       }
       this.workers.set(definition.name, ids);
     }

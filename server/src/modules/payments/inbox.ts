@@ -2,7 +2,7 @@ import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { WebhookVerificationError, type PaymentEvent, type PaymentProviderName } from '../../adapters/payments/types.js';
 import type { Db } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
-import { recordAudit } from '../../lib/audit.js';
+import { recordAudit, withDeferredAudit } from '../../lib/audit.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { Commerce } from '../checkout/context.js';
@@ -58,7 +58,7 @@ const webhookActor = (provider: string, eventId: string): Actor => ({ user: null
 export async function processWebhookEvent(commerce: Commerce, id: string): Promise<void> {
   let receiptFor: string | null = null;
   try {
-    await commerce.db.transaction(async (tx) => {
+    await withDeferredAudit(commerce.db, async (tx) => {
       const [row] = await tx.select().from(webhookEvents).where(eq(webhookEvents.id, id)).for('update');
       if (!row || row.status !== 'received' || !row.event) return;
       const event = { ...(row.event as unknown as PaymentEvent), occurredAt: new Date(String(row.event.occurredAt)) };
