@@ -109,7 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('commerce', commerce);
   const commerceJobs = defineCommerceJobs(jobs, commerce);
 
-  const headers = securityHeaders({ https: new URL(env.PUBLIC_URL).protocol === 'https:' });
+  const headers = securityHeaders({ https: new URL(env.PUBLIC_URL).protocol === 'https:', razorpay: providers.has('razorpay') });
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers.api);
     reply.header('x-request-id', request.id);

@@ -9,7 +9,7 @@ import helmet from 'helmet';
  * `api` is for JSON responses (OWASP REST guidance: nothing may frame, render or sniff them);
  * `document` is helmet's full set for the HTML pages the web app renders.
  */
-export function securityHeaders(options: { https: boolean }): { api: Record<string, string>; document: Record<string, string> } {
+export function securityHeaders(options: { https: boolean; razorpay?: boolean }): { api: Record<string, string>; document: Record<string, string> } {
   const hsts: Record<string, string> = options.https ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {};
   return {
     api: {
@@ -24,20 +24,25 @@ export function securityHeaders(options: { https: boolean }): { api: Record<stri
   };
 }
 
-function documentHeaders(options: { https: boolean }): Record<string, string> {
+/** Razorpay's Checkout.js runs from its own origin and opens its payment form in a frame from another. */
+const razorpayScript = ['https://checkout.razorpay.com'];
+const razorpayFrames = ['https://api.razorpay.com', 'https://checkout.razorpay.com'];
+
+function documentHeaders(options: { https: boolean; razorpay?: boolean }): Record<string, string> {
+  const razorpay = options.razorpay === true;
   const middleware = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
         defaultSrc: ["'self'"],
         // Nuxt inlines its payload and colour-mode scripts during SSR.
-        scriptSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'", "'unsafe-inline'", ...(razorpay ? razorpayScript : [])],
         styleSrc: ["'self'", "'unsafe-inline'"],
         // Product images may live on any web host the seller names.
         imgSrc: ["'self'", 'data:', 'blob:', 'https:', 'http:'],
         fontSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameSrc: ["'self'"],
+        connectSrc: ["'self'", ...(razorpay ? razorpayFrames : [])],
+        frameSrc: ["'self'", ...(razorpay ? razorpayFrames : [])],
         frameAncestors: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],

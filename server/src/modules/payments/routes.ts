@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { limitPerIp } from '../../lib/rate-limit.js';
 import { listMeta, pageQuery } from '../users/schema.js';
 import { getWebhookEvent, listWebhookEvents, receiveWebhook, replayWebhookEvent } from './inbox.js';
+import { getRazorpayCheckout } from './razorpay-page.js';
 import { answerSandboxSession, getSandboxSession } from './sandbox-gateway.js';
 
 const webhookStatuses = ['received', 'processed', 'deferred', 'ignored', 'rejected', 'failed'] as const;
@@ -75,6 +76,21 @@ export async function sandboxGatewayRoutes(fastify: FastifyInstance) {
       schema: { tags: ['payments'], summary: verb === 'pay' ? 'Pay a sandbox session' : 'Decline a sandbox session', params: sessionParams, response: { 200: answer } },
     }, async (request) => answerSandboxSession(app.commerce, request.params.sessionId, verb));
   }
+
+  app.get('/pay/razorpay/:sessionId', {
+    config: { access: 'customer' },
+    schema: {
+      tags: ['payments'],
+      summary: "What the buyer's Razorpay Checkout.js page needs for one of their orders",
+      params: sessionParams,
+      response: {
+        200: z.object({
+          keyId: z.string(), razorpayOrderId: z.string(), orderId: z.string(), status: z.string(), amount: z.number().int(),
+          currency: z.string(), name: z.string(), email: z.string(), expiresAt: z.date().nullable(), successUrl: z.string(), cancelUrl: z.string(),
+        }),
+      },
+    },
+  }, async (request) => getRazorpayCheckout(app.commerce, request.actor.user!.id, request.params.sessionId));
 }
 
 export async function webhookAdminRoutes(fastify: FastifyInstance) {
