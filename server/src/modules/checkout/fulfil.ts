@@ -1,5 +1,5 @@
 import { productTypeRules, type LicenseType, type ProductType } from '@mintreu/contracts';
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
 import { issueApiKey, revokeApiKeysOfLicenses } from '../api-access/service.js';
@@ -63,10 +63,12 @@ export async function fulfilOrder(tx: Tx, commerce: Pick<Commerce, 'live' | 'lic
   return true;
 }
 
-/** Takes back everything a refunded or disputed order granted: its licences and their API keys. */
+/**
+ * Takes back everything a refunded or disputed order granted: its licences and their API keys. (Download links
+ * and referral commissions join this list when those capabilities land.)
+ */
 export async function revokeOrderGrants(tx: Tx, order: OrderRow, reason: string, actor: Actor): Promise<{ licenses: string[]; apiKeys: string[] }> {
-  const items = await tx.select({ licenseId: orderItems.licenseId }).from(orderItems)
-    .where(and(eq(orderItems.orderId, order.id)));
+  const items = await tx.select({ licenseId: orderItems.licenseId }).from(orderItems).where(eq(orderItems.orderId, order.id));
   const licenseIds = items.map((i) => i.licenseId).filter((id): id is string => Boolean(id));
   const revokedKeys = licenseIds.length ? await revokeApiKeysOfLicenses(tx, licenseIds, reason, actor) : [];
   const revokedLicenses = await revokeLicensesOfOrder(tx, order.id, reason, actor);
