@@ -157,6 +157,35 @@ describe('order expiry', () => {
     expect(await usedCount()).toBe(1);
     expect(await licenseCountOfOrder(t.database.db, order.id)).toBe(1);
   });
+
+  it("a late payment is honoured even when the coupon's last use has gone to someone else meanwhile", async () => {
+    const product = await createProduct(t.app, admin.headers, { price: 8_000 });
+    const code = `LAST${Date.now().toString(36).toUpperCase()}`;
+    await t.app.inject({ method: 'POST', url: '/api/admin/coupons', headers: admin.headers, payload: { code, kind: 'percent', value: 50, maxUses: 1 } });
+    const late = await signUp(t.app);
+    const { order, payment } = await startPaidCheckout(t.app, late.headers, { items: [{ productSlug: product.slug }], couponCode: code });
+    await expire(order.id);
+    const other = await signUp(t.app);
+    await startPaidCheckout(t.app, other.headers, { items: [{ productSlug: product.slug }], couponCode: code });
+
+    await deliverSandbox(t.app, 'payment.succeeded', sandboxData(order, payment, { paymentId: 'pay_last_use' }));
+    const fulfilled = await waitForOrder(t.app, late.headers, order.id, 'fulfilled');
+    expect(fulfilled.total).toBe(4_000);
+    const [coupon] = await t.database.db.select().from(coupons).where(eq(coupons.code, code));
+    expect(coupon!.usedCount).toBe(1);
+  });
+
+  it('a payment after a decline (the buyer tried again at the gateway) is honoured', async () => {
+    const product = await createProduct(t.app, admin.headers, { price: 8_000 });
+    const buyer = await signUp(t.app);
+    const { order, payment } = await startPaidCheckout(t.app, buyer.headers, { items: [{ productSlug: product.slug }] });
+    await deliverSandbox(t.app, 'payment.failed', sandboxData(order, payment));
+    await waitForOrder(t.app, buyer.headers, order.id, 'failed');
+    await deliverSandbox(t.app, 'payment.succeeded', sandboxData(order, payment, { paymentId: 'pay_second_try' }));
+    const fulfilled = await waitForOrder(t.app, buyer.headers, order.id, 'fulfilled');
+    expect(fulfilled.statusReason).toBeNull();
+    expect(await licenseCountOfOrder(t.database.db, order.id)).toBe(1);
+  });
 });
 
 describe('who sees which order', () => {

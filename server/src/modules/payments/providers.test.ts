@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chargeRefunded, checkoutSessionCompleted, checkoutSessionExpired } from '../../adapters/payments/fixtures/stripe-events.js';
+import { chargeDisputeCreated, chargeRefunded, checkoutSessionCompleted, checkoutSessionExpired } from '../../adapters/payments/fixtures/stripe-events.js';
 import { orderPaid, paymentCaptured } from '../../adapters/payments/fixtures/razorpay-events.js';
 import { asAdmin, createTestApp, signUp, type TestApp } from '../../../test/helpers.js';
 import {
@@ -117,6 +117,35 @@ describe('Stripe', () => {
     await waitForOrder(t.app, buyer.headers, order.id, 'canceled');
   });
 
+  it('a refund Stripe reports before the payment (matched by the payment intent alone) is deferred; the order ends refunded', async () => {
+    const { buyer, order, payment } = await stripeOrder();
+    const paymentIntent = `pi_3${randomBytes(10).toString('hex')}`;
+    // The charge carries no order id (its metadata is empty): only the payment intent ties it to the order.
+    const refunded = chargeRefunded(null, now(), 4_900);
+    Object.assign(refunded.data.object, { payment_intent: paymentIntent });
+    expect((await postStripe(refunded)).statusCode).toBe(200);
+    expect((await waitForEvent(t.database.db, 'stripe', refunded.id)).status).toBe('deferred');
+
+    const completed = checkoutSessionCompleted(order.id, now(), { id: payment.sessionId, payment_intent: paymentIntent });
+    expect((await postStripe(completed)).statusCode).toBe(200);
+    await waitForOrder(t.app, buyer.headers, order.id, 'refunded');
+    expect((await waitForEvent(t.database.db, 'stripe', refunded.id)).status).toBe('processed');
+    expect(await licenseCountOfOrder(t.database.db, order.id)).toBe(0);
+  });
+
+  it('a dispute Stripe reports after fulfilment (matched by the payment intent) revokes the licence', async () => {
+    const { buyer, order, payment } = await stripeOrder();
+    const paymentIntent = `pi_3${randomBytes(10).toString('hex')}`;
+    expect((await postStripe(checkoutSessionCompleted(order.id, now(), { id: payment.sessionId, payment_intent: paymentIntent }))).statusCode).toBe(200);
+    const fulfilled = await waitForOrder(t.app, buyer.headers, order.id, 'fulfilled');
+    const dispute = chargeDisputeCreated(now());
+    Object.assign(dispute.data.object, { payment_intent: paymentIntent });
+    expect((await postStripe(dispute)).statusCode).toBe(200);
+    await waitForOrder(t.app, buyer.headers, order.id, 'disputed');
+    const license = await t.app.inject({ method: 'GET', url: `/api/licenses/${fulfilled.items[0]!.licenseId}`, headers: buyer.headers });
+    expect(license.json().status).toBe('revoked');
+  });
+
   it('a sandbox event for a Stripe order is rejected: the order is not paid', async () => {
     const { buyer, order, payment } = await stripeOrder();
     const { response, body } = await deliverSandbox(t.app, 'payment.succeeded', sandboxData(order, payment, { paymentId: 'pay_forged' }));
@@ -177,6 +206,24 @@ describe('Razorpay', () => {
     // The same delivery again (Razorpay retries with the same event id) is a duplicate.
     const retry = await postRazorpay(captured, eventId);
     expect(retry.response.json()).toEqual({ received: true, duplicate: true });
+  });
+
+  it('payment.captured and order.paid for the same order arriving together fulfil it once', async () => {
+    const product = await createProduct(t.app, admin.headers, { price: 49_900, currency: 'INR' });
+    const buyer = await signUp(t.app);
+    const { order, payment } = await startPaidCheckout(t.app, buyer.headers, { items: [{ productSlug: product.slug }], provider: 'razorpay' });
+    const captured = paymentCaptured(order.id, now());
+    Object.assign(captured.payload.payment.entity, { order_id: payment.sessionId });
+    const paid = orderPaid(order.id, now());
+    Object.assign(paid.payload.order.entity, { id: payment.sessionId });
+    Object.assign(paid.payload.payment.entity, { order_id: payment.sessionId });
+    const [a, b] = await Promise.all([postRazorpay(captured), postRazorpay(paid)]);
+    expect([a.response.statusCode, b.response.statusCode]).toEqual([200, 200]);
+    await waitForOrder(t.app, buyer.headers, order.id, 'fulfilled');
+    const statuses = [(await waitForEvent(t.database.db, 'razorpay', a.eventId)).status, (await waitForEvent(t.database.db, 'razorpay', b.eventId)).status];
+    expect(statuses.sort()).toEqual(['ignored', 'processed']);
+    expect(await licenseCountOfOrder(t.database.db, order.id)).toBe(1);
+    expect(await auditCount(t.database.db, 'order.fulfil', order.id)).toBe(1);
   });
 
   it('a Razorpay delivery with a bad signature is refused', async () => {
