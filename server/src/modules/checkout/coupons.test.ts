@@ -281,6 +281,33 @@ describe('admin coupon routes', () => {
     expect(noCurrency.statusCode).toBe(400);
   });
 
+  it('a change that makes the coupon invalid as a whole is a 400 on the field; a limit below its uses is a 409', async () => {
+    const percent = await createCoupon({ kind: 'percent', value: 20, startsAt: new Date(Date.now() - 3_600_000).toISOString() });
+    const patch = (id: string, payload: Record<string, unknown>) =>
+      t.app.inject({ method: 'PATCH', url: `/api/admin/coupons/${id}`, headers: admin.headers, payload });
+    const cases: [Record<string, unknown>, string][] = [
+      [{ value: 150 }, 'body.value'],
+      [{ kind: 'fixed' }, 'body.currency'],
+      [{ endsAt: new Date(Date.now() - 7_200_000).toISOString() }, 'body.endsAt'],
+    ];
+    for (const [payload, path] of cases) {
+      const response = await patch(percent.id, payload);
+      expect(response.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(response.json().error.code).toBe('VALIDATION_FAILED');
+      expect(response.json().error.details).toEqual([expect.objectContaining({ path })]);
+    }
+    const [unchanged] = await t.database.db.select().from(coupons).where(eq(coupons.id, percent.id));
+    expect(unchanged).toMatchObject({ kind: 'percent', value: 20, endsAt: null });
+
+    const limited = await createCoupon({ kind: 'percent', value: 10, maxUses: 5 });
+    const product = await createProduct(t.app, admin.headers, { price: 1_000 });
+    for (let i = 0; i < 2; i++) await startPaidCheckout(t.app, (await signUp(t.app)).headers, { items: [{ productSlug: product.slug }], couponCode: limited.code });
+    const below = await patch(limited.id, { maxUses: 1 });
+    expect(below.statusCode).toBe(409);
+    expect(below.json().error.details).toEqual([expect.objectContaining({ path: 'body.maxUses' })]);
+    expect((await patch(limited.id, { maxUses: 2 })).statusCode).toBe(200);
+  });
+
   it('deleting an unused coupon removes it; one an order used is deactivated instead', async () => {
     const unused = await createCoupon({ kind: 'percent', value: 5 });
     const gone = await t.app.inject({ method: 'DELETE', url: `/api/admin/coupons/${unused.id}`, headers: admin.headers });

@@ -167,6 +167,9 @@ export async function createCoupon(db: Db, input: CouponInput, actor: Actor) {
   });
 }
 
+const invalidField = (field: string, message: string) =>
+  new AppError('VALIDATION_FAILED', message, { status: 400, details: [{ path: `body.${field}`, message }] });
+
 export async function updateCoupon(db: Db, id: string, input: Partial<CouponInput>, actor: Actor) {
   return db.transaction(async (tx) => {
     const [before] = await tx.select().from(coupons).where(eq(coupons.id, id)).for('update');
@@ -175,9 +178,13 @@ export async function updateCoupon(db: Db, id: string, input: Partial<CouponInpu
       const [clash] = await tx.select({ id: coupons.id }).from(coupons).where(eq(coupons.code, input.code.toUpperCase()));
       if (clash) throw conflict(`A coupon ${input.code.toUpperCase()} already exists`, 'code');
     }
+    // The coupon as it would be, checked as a whole like a new one (couponBodySchema): these are faults of the
+    // request, 400 on the field, as creating the same coupon would answer.
     const merged = { ...before, ...toRow(input) };
-    if (merged.kind === 'percent' && merged.value > 100) throw conflict('A percentage is at most 100', 'value');
-    if (merged.kind === 'fixed' && !merged.currency) throw conflict('A fixed discount needs its currency', 'currency');
+    if (merged.kind === 'percent' && merged.value > 100) throw invalidField('value', 'A percentage is at most 100');
+    if (merged.kind === 'fixed' && !merged.currency) throw invalidField('currency', 'A fixed discount needs its currency');
+    if (merged.startsAt && merged.endsAt && merged.endsAt <= merged.startsAt) throw invalidField('endsAt', 'The end must be after the start');
+    // A clash with what already happened (uses taken) is a conflict.
     if (merged.maxUses !== null && merged.maxUses < before.usedCount) {
       throw conflict(`This coupon has already been used ${before.usedCount} times`, 'maxUses');
     }
