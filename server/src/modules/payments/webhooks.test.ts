@@ -128,6 +128,14 @@ describe('deliveries that are refused', () => {
     expect(row.error).toMatch(/payment\.created/);
   });
 
+  it('an oversized delivery is refused with 413 before anything is stored', async () => {
+    const raw = JSON.stringify({ id: 'evt_huge', type: 'payment.succeeded', created: 1, data: { padding: 'x'.repeat(600 * 1024) } });
+    const { headers } = signedSandboxDelivery({});
+    const response = await postSandboxWebhook(t.app, raw, headers);
+    expect(response.statusCode).toBe(413);
+    expect(response.json().error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
   it('an event for an order that does not exist is ignored with the reason', async () => {
     const { order, payment } = await pendingOrder();
     const { response, body } = await deliverSandbox(t.app, 'payment.succeeded', sandboxData(order, payment, { orderId: 'ord_doesnotexist' }));
