@@ -285,26 +285,32 @@ export interface ProductAction {
   icon: string
   /** data-testid of the button */
   testId: string
+  /**
+   * A free product claimed in one click: the button posts the checkout itself (useFreeClaim) and goes to the
+   * success page; `to` is the checkout page, where signed-out visitors land after signing in.
+   */
+  claim?: boolean
 }
 
 /**
  * The main button of a product page, by type. API products are subscribed to per plan (see PlansTable), so their
- * main button scrolls to the plans.
+ * main button scrolls to the plans. Paid products go to /checkout; free ones are claimed directly.
  */
 export function productAction(product: Pick<Product, 'slug' | 'type' | 'price' | 'currency' | 'requiresAuth'>): ProductAction {
   const checkout = `/checkout?product=${encodeURIComponent(product.slug)}`
   if (product.type === 'api_service' || product.type === 'api_referral') {
     return { label: 'See plans', to: '#plans', icon: 'i-lucide-arrow-down', testId: 'product-cta' }
   }
-  if (product.type === 'demo') {
-    return { label: 'Start free trial', to: checkout, icon: 'i-lucide-flask-conical', testId: 'product-cta' }
-  }
   if (product.type === 'freebie' && !product.requiresAuth) {
     // Later: POST /api/products/{slug}/download. For now the files are listed further down.
-    return { label: 'Download', to: '#files', icon: 'i-lucide-download', testId: 'product-cta' }
+    return { label: 'Download', to: '#download', icon: 'i-lucide-download', testId: 'product-cta' }
   }
-  if (isFreeProduct(product)) {
-    return { label: 'Get for free', to: checkout, icon: 'i-lucide-gift', testId: 'product-cta' }
+  const free = isFreeProduct(product)
+  if (product.type === 'demo') {
+    return { label: 'Start free trial', to: checkout, icon: 'i-lucide-flask-conical', testId: 'product-cta', claim: free }
+  }
+  if (free) {
+    return { label: 'Get for free', to: checkout, icon: 'i-lucide-gift', testId: 'product-cta', claim: true }
   }
   return { label: `Buy — ${formatMoney(product.price, product.currency)}`, to: checkout, icon: 'i-lucide-shopping-cart', testId: 'product-cta' }
 }
