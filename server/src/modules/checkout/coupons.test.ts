@@ -138,7 +138,7 @@ describe('the last use', () => {
     const product = await createProduct(t.app, admin.headers, { price: 10_000 });
     const coupon = await createCoupon({ kind: 'percent', value: 50, maxUses: 1 });
     // Five buyers, four checkouts each, all at once (no per-customer limit: only the last use is contested).
-    const buyers = [];
+    const buyers: Awaited<ReturnType<typeof signUp>>[] = [];
     for (let i = 0; i < 5; i++) buyers.push(await signUp(t.app));
     const responses = await Promise.all(Array.from({ length: 20 }, (_, i) =>
       checkout(t.app, buyers[i % 5]!.headers, { items: [{ productSlug: product.slug }], couponCode: coupon.code })));

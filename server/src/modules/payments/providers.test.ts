@@ -65,6 +65,8 @@ async function postRazorpay(body: object, eventId = `evt_${randomBytes(7).toStri
 }
 
 const now = () => Math.floor(Date.now() / 1000);
+/** An entity inside a Razorpay fixture's payload, to point it at our order. */
+const entity = (body: { payload: Record<string, unknown> }, name: string) => (body.payload[name] as { entity: Record<string, unknown> }).entity;
 
 describe('Stripe', () => {
   async function stripeOrder(price = 4_900) {
@@ -187,7 +189,7 @@ describe('Razorpay', () => {
 
     // The payment carries no notes of ours: only its Razorpay order id ties it to our order.
     const captured = paymentCaptured(null, now());
-    Object.assign(captured.payload.payment.entity, { order_id: payment.sessionId });
+    Object.assign(entity(captured, 'payment'), { order_id: payment.sessionId });
     const { response, eventId } = await postRazorpay(captured);
     expect(response.statusCode, response.body).toBe(200);
     const fulfilled = await waitForOrder(t.app, buyer.headers, order.id, 'fulfilled');
@@ -195,8 +197,8 @@ describe('Razorpay', () => {
     expect((await waitForEvent(t.database.db, 'razorpay', eventId)).status).toBe('processed');
 
     const paid = orderPaid(order.id, now());
-    Object.assign(paid.payload.order.entity, { id: payment.sessionId });
-    Object.assign(paid.payload.payment.entity, { order_id: payment.sessionId });
+    Object.assign(entity(paid, 'order'), { id: payment.sessionId });
+    Object.assign(entity(paid, 'payment'), { order_id: payment.sessionId });
     const second = await postRazorpay(paid);
     expect(second.response.statusCode).toBe(200);
     expect((await waitForEvent(t.database.db, 'razorpay', second.eventId)).status).toBe('ignored');
@@ -213,10 +215,10 @@ describe('Razorpay', () => {
     const buyer = await signUp(t.app);
     const { order, payment } = await startPaidCheckout(t.app, buyer.headers, { items: [{ productSlug: product.slug }], provider: 'razorpay' });
     const captured = paymentCaptured(order.id, now());
-    Object.assign(captured.payload.payment.entity, { order_id: payment.sessionId });
+    Object.assign(entity(captured, 'payment'), { order_id: payment.sessionId });
     const paid = orderPaid(order.id, now());
-    Object.assign(paid.payload.order.entity, { id: payment.sessionId });
-    Object.assign(paid.payload.payment.entity, { order_id: payment.sessionId });
+    Object.assign(entity(paid, 'order'), { id: payment.sessionId });
+    Object.assign(entity(paid, 'payment'), { order_id: payment.sessionId });
     const [a, b] = await Promise.all([postRazorpay(captured), postRazorpay(paid)]);
     expect([a.response.statusCode, b.response.statusCode]).toEqual([200, 200]);
     await waitForOrder(t.app, buyer.headers, order.id, 'fulfilled');
