@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asAdmin, createTestApp, eventually, signUp, type TestApp } from '../../../test/helpers.js';
-import { checkout, deliverSandbox, sandboxData, startPaidCheckout, waitForEvent, waitForOrder } from '../../../test/support/commerce.js';
+import { checkout, deliverSandbox, getOrder, sandboxData, startPaidCheckout, waitForEvent, waitForOrder, type Order } from '../../../test/support/commerce.js';
 import { createProduct } from '../../../test/support/uploads.js';
 import { expirePendingOrders } from './sweeps.js';
 import { couponRedemptions, coupons, orders } from './tables.js';
@@ -212,42 +212,57 @@ describe('uses given back', () => {
     expect(await usedCount(coupon.id)).toBe(0);
   });
 
-  it('a declined payment releasing a coupon while another checkout takes the same coupon: both go through, first time', async () => {
-    // Every audited transaction takes one advisory lock (the audit chain's). A checkout locks the coupon row
-    // and then writes its audit event; releasing a use must not do it the other way round (audit first, then
-    // the coupon row), or the two deadlock and one of them is killed by PostgreSQL. Holding the audit lock
-    // here lines both up at that lock so that, if the order were wrong, they would meet head-on.
-    const coupon = await createCoupon({ kind: 'percent', value: 10, maxUses: 10 });
-    const { order, payment, buyer, product } = await reservedOrder(coupon.code);
-    const other = await signUp(t.app);
-    const blocker = new pg.Client({ connectionString: t.database.url });
-    await blocker.connect();
-    const waiting = async () => {
-      const { rows } = await blocker.query<{ n: number }>(
-        `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
-      );
-      return rows[0]!.n;
-    };
-    try {
-      await blocker.query('select pg_advisory_lock(727002)'); // lib/audit.ts CHAIN_LOCK
-      const { body: declined } = await deliverSandbox(t.app, 'payment.failed', sandboxData(order, payment));
-      expect(await eventually(async () => (await waiting()) >= 1, 10_000)).toBe(true);
-      const racing = checkout(t.app, other.headers, { items: [{ productSlug: product.slug }], couponCode: coupon.code });
-      expect(await eventually(async () => (await waiting()) >= 2, 10_000)).toBe(true);
-      await blocker.query('select pg_advisory_unlock(727002)');
+  // Every audited transaction takes one advisory lock (the audit chain's) and holds it to its end. A checkout
+  // locks the coupon row before its audit; giving a use back must not take them the other way round (audit
+  // first, then the coupon row), or the two deadlock and PostgreSQL kills one. Holding the audit lock here
+  // lines both up at that lock so that, were the order wrong, they would meet head-on.
+  const releasers: [string, (o: { order: Order; payment: { sessionId: string }; buyer: { headers: Record<string, string> } }) => Promise<() => Promise<void>>][] = [
+    ['a declined payment', async ({ order, payment }) => {
+      const { body } = await deliverSandbox(t.app, 'payment.failed', sandboxData(order, payment));
+      return async () => {
+        const event = await waitForEvent(t.database.db, 'sandbox', body.id);
+        expect(event).toMatchObject({ status: 'processed', attempts: 1, error: null });
+      };
+    }],
+    ['the buyer canceling', async ({ order, buyer }) => {
+      const canceling = t.app.inject({ method: 'POST', url: `/api/orders/${order.id}/cancel`, headers: buyer.headers });
+      return async () => {
+        const response = await canceling;
+        expect(response.statusCode, response.body).toBe(200);
+      };
+    }],
+  ];
+  for (const [name, release] of releasers) {
+    it(`${name} giving a use back while another checkout takes the same coupon: both go through, first time`, async () => {
+      const coupon = await createCoupon({ kind: 'percent', value: 10, maxUses: 10 });
+      const reserved = await reservedOrder(coupon.code);
+      const other = await signUp(t.app);
+      const blocker = new pg.Client({ connectionString: t.database.url });
+      await blocker.connect();
+      const waiting = async () => {
+        const { rows } = await blocker.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
+        );
+        return rows[0]!.n;
+      };
+      try {
+        await blocker.query('select pg_advisory_lock(727002)'); // lib/audit.ts CHAIN_LOCK
+        const released = await release(reserved);
+        expect(await eventually(async () => (await waiting()) >= 1, 10_000)).toBe(true);
+        const racing = checkout(t.app, other.headers, { items: [{ productSlug: reserved.product.slug }], couponCode: coupon.code });
+        expect(await eventually(async () => (await waiting()) >= 2, 10_000)).toBe(true);
+        await blocker.query('select pg_advisory_unlock(727002)');
 
-      const response = await racing;
-      expect(response.statusCode, response.body).toBe(201);
-      const event = await waitForEvent(t.database.db, 'sandbox', declined.id);
-      expect(event.status).toBe('processed');
-      expect(event.attempts).toBe(1);
-      expect(event.error).toBeNull();
-      await waitForOrder(t.app, buyer.headers, order.id, 'failed');
-      expect(await usedCount(coupon.id)).toBe(1);
-    } finally {
-      await blocker.end();
-    }
-  });
+        const response = await racing;
+        expect(response.statusCode, response.body).toBe(201);
+        await released();
+        expect((await getOrder(t.app, reserved.buyer.headers, reserved.order.id)).status).toMatch(/^(failed|canceled)$/);
+        expect(await usedCount(coupon.id)).toBe(1);
+      } finally {
+        await blocker.end();
+      }
+    });
+  }
 });
 
 describe('admin coupon routes', () => {
