@@ -1,9 +1,11 @@
+import { and, eq, like } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { asAdmin, createTestApp, eventually, signUp, type TestApp } from '../../../test/helpers.js';
 import {
   checkout, deliverSandbox, getOrder, licenseCountOfOrder, sandboxData, setKillSwitch, startPaidCheckout, waitForEvent, waitForOrder,
 } from '../../../test/support/commerce.js';
 import { createProduct } from '../../../test/support/uploads.js';
+import { mailbox } from '../mail/tables.js';
 import { LICENSING_PAUSED_REASON } from './fulfil.js';
 
 /**
@@ -99,6 +101,11 @@ describe('licensing paused', () => {
     expect(fulfilled.items[0]!.licenseId).toMatch(/^lic_/);
     await waitForOrder(t.app, buyer.headers, claimed.json().order.id, 'fulfilled');
     expect(await licenseCountOfOrder(t.database.db, order.id)).toBe(1);
+    // The receipts, held back while nothing was issued, go out now: one per order, with the key.
+    const receipts = async () => t.database.db.select().from(mailbox).where(and(eq(mailbox.to, buyer.email), like(mailbox.subject, '%receipt%')));
+    expect(await eventually(async () => (await receipts()).length === 2, 10_000)).toBe(true);
+    const key = (await t.app.inject({ method: 'GET', url: `/api/licenses/${fulfilled.items[0]!.licenseId}`, headers: buyer.headers })).json().key;
+    expect((await receipts()).find((m) => m.subject.includes(order.id))!.text).toContain(key);
   });
 
   it('an order refunded while it waited is not fulfilled when licensing resumes', async () => {
