@@ -45,15 +45,8 @@ type BadgeColor = 'primary' | 'secondary' | 'success' | 'info' | 'warning' | 'er
 
 // ——— Vocabulary for people ———
 
-export const adminOrderStatusInfo: Record<OrderStatus, { label: string; color: BadgeColor; icon: string; description: string }> = {
-  pending: { label: 'Pending', color: 'neutral', icon: 'i-lucide-clock', description: 'Waiting for the buyer to pay.' },
-  paid: { label: 'Paid', color: 'info', icon: 'i-lucide-banknote', description: 'Paid; licences are being issued.' },
-  fulfilled: { label: 'Fulfilled', color: 'success', icon: 'i-lucide-circle-check', description: 'Paid and delivered: licences and keys issued.' },
-  failed: { label: 'Failed', color: 'error', icon: 'i-lucide-circle-x', description: 'The payment was declined or could not start.' },
-  canceled: { label: 'Canceled', color: 'neutral', icon: 'i-lucide-ban', description: 'Closed before payment.' },
-  refunded: { label: 'Refunded', color: 'warning', icon: 'i-lucide-undo-2', description: 'The money went back; what the order granted is revoked.' },
-  disputed: { label: 'Disputed', color: 'error', icon: 'i-lucide-gavel', description: 'The buyer disputed the payment; grants are revoked.' },
-}
+// Order statuses in words come from useOrders (orderStatusInfo), shared with the buyer's pages, as is the badge
+// (components/orders/StatusBadge.vue).
 
 export const adminProviderInfo: Record<PaymentProviderName, { label: string; icon: string }> = {
   sandbox: { label: 'Sandbox', icon: 'i-lucide-flask-conical' },
