@@ -118,9 +118,12 @@ export async function startCheckout(commerce: Commerce, input: CheckoutBody & { 
     throw new AppError('VALIDATION_FAILED', 'Items priced in different currencies must be bought separately', { details: [{ path: 'body.items' }] });
   }
   const subtotal = lines.reduce((sum, l) => sum + l.price, 0);
-  // Paid checkouts need the payments capability; free claims do not move money.
-  const provider = subtotal > 0 ? chooseProvider(commerce, input.provider) : null;
-  if (subtotal > 0) commerce.live.assertReleased('payments');
+  // Paid checkouts need the payments capability and a provider; an order that costs nothing moves no money and
+  // needs neither. Without a coupon the total is known here; with one it is known once the coupon is reserved,
+  // and the check is made there (a refusal rolls the reservation back).
+  const surelyPaid = subtotal > 0 && !input.couponCode;
+  const provider = surelyPaid ? chooseProvider(commerce, input.provider) : null;
+  if (surelyPaid) commerce.live.assertReleased('payments');
 
   const orderId = newId('order');
   const expiresAt = new Date(Date.now() + commerce.env.ORDER_EXPIRY_MINUTES * 60_000);

@@ -57,6 +57,31 @@ describe('payments paused', () => {
     expect(again.statusCode, again.body).toBe(201);
   });
 
+  it('an order a coupon makes free moves no money and goes through; one that still costs something is refused', async () => {
+    const product = await createProduct(t.app, admin.headers, { price: 9_900 });
+    const buyer = await signUp(t.app);
+    const code = (suffix: string) => `PAUSE${suffix}${Date.now().toString(36).toUpperCase()}`;
+    const all = code('ALL');
+    const half = code('HALF');
+    for (const [c, value] of [[all, 100], [half, 50]] as const) {
+      const created = await t.app.inject({ method: 'POST', url: '/api/admin/coupons', headers: admin.headers, payload: { code: c, kind: 'percent', value } });
+      expect(created.statusCode, created.body).toBe(201);
+    }
+    await setKillSwitch(t.app, admin.headers, 'payments', true);
+
+    const free = await checkout(t.app, buyer.headers, { items: [{ productSlug: product.slug }], couponCode: all });
+    expect(free.statusCode, free.body).toBe(201);
+    expect(free.json().payment).toBeNull();
+    expect(free.json().order).toMatchObject({ subtotal: 9_900, discount: 9_900, total: 0, status: 'fulfilled' });
+
+    const paid = await checkout(t.app, buyer.headers, { items: [{ productSlug: product.slug }], couponCode: half });
+    expect(paid.statusCode).toBe(503);
+    expect(paid.json().error.details).toEqual({ switch: 'payments' });
+    // The refused checkout kept no use of the coupon.
+    const coupons = await t.app.inject({ method: 'GET', url: `/api/admin/coupons?search=${half}`, headers: admin.headers });
+    expect(coupons.json().data[0].usedCount).toBe(0);
+  });
+
   it('webhooks for orders already placed are still verified, stored and processed: the order is fulfilled', async () => {
     const product = await createProduct(t.app, admin.headers, { price: 9_900 });
     const buyer = await signUp(t.app);
