@@ -131,9 +131,12 @@ describe('deliveries that are refused', () => {
   it('an oversized delivery is refused with 413 before anything is stored', async () => {
     const raw = JSON.stringify({ id: 'evt_huge', type: 'payment.succeeded', created: 1, data: { padding: 'x'.repeat(600 * 1024) } });
     const { headers } = signedSandboxDelivery({});
+    const count = async () => (await t.database.db.select({ id: webhookEvents.id }).from(webhookEvents)).length;
+    const before = await count();
     const response = await postSandboxWebhook(t.app, raw, headers);
     expect(response.statusCode).toBe(413);
     expect(response.json().error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(await count()).toBe(before);
   });
 
   it('an event for an order that does not exist is ignored with the reason', async () => {
