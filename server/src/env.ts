@@ -27,8 +27,11 @@ const schema = z.object({
   LICENSE_HASH_SECRET: z.string().min(32).optional(),
   /** The provider checkout uses when the buyer names none: sandbox unless a real one is configured. */
   PAYMENT_DEFAULT_PROVIDER: z.enum(['sandbox', 'stripe', 'razorpay']).optional(),
-  /** Offer the offline sandbox gateway (on by default; turn off in production once a real provider is set). */
-  PAYMENT_SANDBOX_ENABLED: booleanish.default(true),
+  /**
+   * Offer the offline sandbox gateway. Unset: on while no real provider (Stripe, Razorpay) is configured, off once
+   * one is, so a live shop never lets buyers "pay" through it by accident.
+   */
+  PAYMENT_SANDBOX_ENABLED: booleanish.optional(),
   /** Where the sandbox gateway posts its webhooks; default this instance's own listening address. */
   PAYMENT_SANDBOX_WEBHOOK_URL: z.url().optional(),
   STRIPE_SECRET_KEY: z.string().optional(),

@@ -20,9 +20,10 @@ describe('payment providers from settings', () => {
     expect(defaultProviderName(loadEnv({}), providers)).toBe('sandbox');
   });
 
-  it('adds Stripe and Razorpay when configured, and prefers a real provider as the default', () => {
+  it('adds Stripe and Razorpay when configured, drops the sandbox then unless asked for, and prefers a real provider', () => {
     const providers = providersFor({ ...stripe, ...razorpay });
-    expect([...providers.keys()]).toEqual(['stripe', 'razorpay', 'sandbox']);
+    expect([...providers.keys()]).toEqual(['stripe', 'razorpay']);
+    expect([...providersFor({ ...stripe, PAYMENT_SANDBOX_ENABLED: 'true' }).keys()]).toEqual(['stripe', 'sandbox']);
     expect(providers.get('razorpay')!.name).toBe('razorpay');
     expect(defaultProviderName(loadEnv({}), providers)).toBe('stripe');
     expect(defaultProviderName(loadEnv({}), providersFor({ ...razorpay }))).toBe('razorpay');
@@ -35,7 +36,7 @@ describe('payment providers from settings', () => {
   });
 
   it('honours PAYMENT_DEFAULT_PROVIDER, and refuses one that is not enabled', () => {
-    const providers = providersFor({ ...stripe });
+    const providers = providersFor({ ...stripe, PAYMENT_SANDBOX_ENABLED: 'true' });
     expect(defaultProviderName(loadEnv({ PAYMENT_DEFAULT_PROVIDER: 'sandbox' }), providers)).toBe('sandbox');
     expect(() => defaultProviderName(loadEnv({ PAYMENT_DEFAULT_PROVIDER: 'razorpay' }), providers))
       .toThrow(new PaymentConfigurationError('PAYMENT_DEFAULT_PROVIDER=razorpay, but razorpay is not enabled (enabled: stripe, sandbox)'));

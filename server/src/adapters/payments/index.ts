@@ -39,8 +39,9 @@ export type PaymentSettings = Pick<
 >;
 
 /**
- * The providers the settings enable: sandbox when PAYMENT_SANDBOX_ENABLED, Stripe and Razorpay when their keys
- * are set (env.ts already refuses half a configuration). Insertion order is the preference order.
+ * The providers the settings enable: Stripe and Razorpay when their keys are set (env.ts already refuses half a
+ * configuration), the sandbox when PAYMENT_SANDBOX_ENABLED says so or, unset, when neither is (the offline
+ * default). Insertion order is the preference order.
  */
 export function createPaymentProviders(
   env: PaymentSettings,
@@ -64,7 +65,7 @@ export function createPaymentProviders(
       publicUrl: env.PUBLIC_URL,
     }));
   }
-  if (env.PAYMENT_SANDBOX_ENABLED) {
+  if (env.PAYMENT_SANDBOX_ENABLED ?? providers.size === 0) {
     providers.set('sandbox', createSandboxProvider({
       secret: secrets.paymentSandboxSecret,
       publicUrl: env.PUBLIC_URL,

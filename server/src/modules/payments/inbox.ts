@@ -12,6 +12,8 @@ import { webhookEvents } from './tables.js';
 export const WEBHOOK_JOB = 'webhook.process';
 /** The raw body kept for the admin's eye; a larger delivery is stored cut short. */
 const PAYLOAD_CAP = 64 * 1024;
+/** Processing attempts before an event is marked `failed` and left for the admin. */
+const MAX_ATTEMPTS = 10;
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -71,8 +73,13 @@ export async function processWebhookEvent(commerce: Commerce, id: string): Promi
     });
   } catch (error) {
     // Rolled back: count the attempt and keep the reason where the admin sees it, then let the queue retry.
+    // After MAX_ATTEMPTS the event is `failed`: no sweep picks it up again; the admin fixes the cause and replays it.
     await commerce.db.update(webhookEvents)
-      .set({ attempts: sql`${webhookEvents.attempts} + 1`, error: `Processing failed: ${(error as Error).message}`.slice(0, 1000) })
+      .set({
+        attempts: sql`${webhookEvents.attempts} + 1`,
+        status: sql`case when ${webhookEvents.attempts} + 1 >= ${MAX_ATTEMPTS} then 'failed' else ${webhookEvents.status} end`,
+        error: `Processing failed: ${(error as Error).message}`.slice(0, 1000),
+      })
       .where(and(eq(webhookEvents.id, id), eq(webhookEvents.status, 'received'))).catch(() => {});
     throw error;
   }

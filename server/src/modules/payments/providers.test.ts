@@ -35,6 +35,8 @@ beforeAll(async () => {
       RAZORPAY_KEY_SECRET: credentials.razorpayKeySecret,
       RAZORPAY_WEBHOOK_SECRET: razorpayWebhookSecret,
       RAZORPAY_API_BASE: fake.url,
+      // Kept beside the real providers so a sandbox event for a Stripe order can be tried.
+      PAYMENT_SANDBOX_ENABLED: 'true',
     },
   });
   admin = await asAdmin(t.app);
