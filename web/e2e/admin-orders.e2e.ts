@@ -129,10 +129,11 @@ describe('admin orders, payments and coupons', () => {
     await page.getByTestId('webhook-payload').getByText(orderId).first().waitFor()
     await page.getByTestId('webhook-replay').click()
     await page.getByTestId('confirm-ok').click()
-    // Processed again: the order is already refunded, so nothing happens to it.
-    await page.locator('[data-testid="webhook-detail"][data-status="ignored"]').waitFor({ timeout: 20_000 })
-    expect(await page.getByTestId('webhook-detail-error').textContent()).toContain('already refunded')
-    await page.locator(`[data-testid="webhook-status-${payment.id}"][data-status="ignored"]`).waitFor()
+    // Processed again: the order is already refunded, so nothing happens to it, and the event keeps its record.
+    await page.getByTestId('webhook-replay-note').waitFor({ timeout: 20_000 })
+    expect(await page.getByTestId('webhook-replay-note').textContent()).toContain('already refunded')
+    await page.locator('[data-testid="webhook-detail"][data-status="processed"]').waitFor()
+    await page.locator(`[data-testid="webhook-status-${payment.id}"][data-status="processed"]`).waitFor()
 
     const after = await adminApi<AdminOrder>(page, `/api/admin/orders/${orderId}`)
     expect(after.status).toBe('refunded')

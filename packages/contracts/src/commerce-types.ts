@@ -133,5 +133,8 @@ export interface WebhookEvent {
   error: string | null
   receivedAt: string
   processedAt: string | null
+  /** The last admin replay, and what it found (a processed event's replay changes nothing: it stays processed). */
+  replayedAt: string | null
+  replayNote: string | null
   payload?: unknown
 }

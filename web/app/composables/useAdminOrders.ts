@@ -106,33 +106,6 @@ export function refundPending(order: Pick<AdminOrder, 'status' | 'events'> | nul
   return !order.events.slice(lastRequest + 1).some(e => ['refunded', 'partial_refund', 'disputed'].includes(e.type))
 }
 
-/**
- * The server writes amounts in its flag note as minor units ("the order is 9900 INR, the payment 100 INR");
- * this shows them as money ("₹99.00", "₹1.00").
- */
-export function humaniseMinorAmounts(text: string): string {
-  return text.replace(/\b(\d+) ([A-Z]{3})\b/g, (match, amount: string, currency: string) => {
-    // Only real ISO 4217 codes: "0 API key(s)" is not money.
-    if (!isCurrencyCode(currency)) return match
-    try {
-      return formatMoney(Number(amount), currency)
-    } catch {
-      return match
-    }
-  })
-}
-
-let currencyCodes: Set<string> | null = null
-function isCurrencyCode(code: string): boolean {
-  if (!currencyCodes) {
-    try {
-      currencyCodes = new Set(Intl.supportedValuesOf('currency'))
-    } catch {
-      currencyCodes = new Set(['INR', 'USD', 'EUR', 'GBP', 'JPY', 'AUD', 'CAD', 'SGD', 'AED', 'CHF'])
-    }
-  }
-  return currencyCodes.has(code)
-}
 
 // ——— Coupons ———
 

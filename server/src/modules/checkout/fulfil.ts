@@ -73,7 +73,9 @@ export async function revokeOrderGrants(tx: Tx, order: OrderRow, reason: string,
   const revokedKeys = licenseIds.length ? await revokeApiKeysOfLicenses(tx, licenseIds, reason, actor) : [];
   const revokedLicenses = await revokeLicensesOfOrder(tx, order.id, reason, actor);
   if (revokedLicenses.length || revokedKeys.length) {
-    await addOrderEvent(tx, order.id, 'revoked', `Revoked ${revokedLicenses.length} licence(s) and ${revokedKeys.length} API key(s)`, {
+    const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+    const what = [counted(revokedLicenses.length, 'licence', 'licences'), ...(revokedKeys.length ? [counted(revokedKeys.length, 'API key', 'API keys')] : [])];
+    await addOrderEvent(tx, order.id, 'revoked', `Revoked ${what.join(' and ')}`, {
       licenses: revokedLicenses, apiKeys: revokedKeys,
     });
   }

@@ -1,3 +1,4 @@
+import type { PaymentProviderName } from '@mintreu/contracts';
 import type { Actor } from '../../lib/actor.js';
 import { recordAudit } from '../../lib/audit.js';
 import { AppError, notFound } from '../../lib/errors.js';
@@ -24,20 +25,25 @@ export async function refundOrder(commerce: Commerce, orderId: string, reason: s
       return null;
     }
     if (!row.providerPaymentId) throw new AppError('CONFLICT', 'The provider has not reported a payment id for this order yet');
-    await addOrderEvent(tx, orderId, 'refund_requested', `Refund requested by ${actor.user?.name ?? 'an admin'}: ${reason}`);
-    await recordAudit(tx, actor, { action: 'order.refund_request', entityType: 'order', entityId: orderId, reason });
     return row;
   });
-  if (order) {
-    const provider = commerce.providers.get(order.provider as never);
-    if (!provider) throw new AppError('SERVICE_UNAVAILABLE', `The ${order.provider} provider is not configured on this instance`);
-    try {
-      await provider.refund({ paymentId: order.providerPaymentId!, orderId, amount: order.total });
-    } catch (error) {
-      commerce.log(`refund of ${orderId} failed at ${order.provider}`, error);
-      throw new AppError('PAYMENT_PROVIDER_UNAVAILABLE', `${order.provider} could not take the refund request; nothing changed. Try again.`, { status: 502 });
-    }
+  if (!order) return getAdminOrder(commerce.db, orderId);
+
+  const provider = commerce.providers.get(order.provider as PaymentProviderName);
+  if (!provider) throw new AppError('SERVICE_UNAVAILABLE', `The ${order.provider} provider is not configured on this instance`);
+  const who = actor.user?.name ?? 'an admin';
+  try {
+    await provider.refund({ paymentId: order.providerPaymentId!, orderId, amount: order.total });
+  } catch (error) {
+    commerce.log(`refund of ${orderId} failed at ${order.provider}`, error);
+    await commerce.db.transaction((tx) => addOrderEvent(tx, orderId, 'refund_failed', `${order.provider} refused the refund requested by ${who}; nothing changed`));
+    throw new AppError('PAYMENT_PROVIDER_UNAVAILABLE', `${order.provider} could not take the refund request; nothing changed. Try again.`, { status: 502 });
   }
+  // Recorded once the provider has accepted it; the order itself changes when the provider's refund event arrives.
+  await commerce.db.transaction(async (tx) => {
+    await addOrderEvent(tx, orderId, 'refund_requested', `Refund requested by ${who}: ${reason}`);
+    await recordAudit(tx, actor, { action: 'order.refund_request', entityType: 'order', entityId: orderId, reason });
+  });
   return getAdminOrder(commerce.db, orderId);
 }
 

@@ -1,3 +1,4 @@
+import { formatMoney } from '@mintreu/contracts';
 import { and, eq, or, sql } from 'drizzle-orm';
 import type { PaymentEvent } from '../../adapters/payments/types.js';
 import type { Tx } from '../../db/client.js';
@@ -18,7 +19,14 @@ export interface EventOutcome {
   fulfilled?: boolean;
 }
 
-const money = (amount: number | null, currency: string | null) => `${amount ?? '?'} ${currency ?? '?'}`;
+const money = (amount: number | null, currency: string | null) => {
+  if (amount === null || !currency) return `${amount ?? 'no amount'} ${currency ?? ''}`.trim();
+  try {
+    return formatMoney(amount, currency);
+  } catch {
+    return `${amount} ${currency}`; // a currency code Intl does not know: shown as received
+  }
+};
 
 /** The order an event is about, locked: by our order id, else the session it was paid through, else the payment id. */
 async function orderOf(tx: Tx, event: PaymentEvent): Promise<OrderRow | undefined> {

@@ -65,9 +65,16 @@ export async function processWebhookEvent(commerce: Commerce, id: string): Promi
       if (!row || row.status !== 'received' || !row.event) return;
       const event = { ...(row.event as unknown as PaymentEvent), occurredAt: new Date(String(row.event.occurredAt)) };
       const outcome = await applyPaymentEvent(tx, commerce, event, webhookActor(row.provider, row.providerEventId ?? row.id));
+      if (row.replayedFrom === 'processed' && outcome.status === 'ignored') {
+        // A replay of an event that did its work finds nothing to do: the record of that work stays as it was.
+        await tx.update(webhookEvents).set({ status: 'processed', replayNote: outcome.note ?? null, attempts: row.attempts + 1 })
+          .where(eq(webhookEvents.id, id));
+        return;
+      }
       await tx.update(webhookEvents).set({
         status: outcome.status, orderId: outcome.orderId ?? row.orderId, error: outcome.note ?? null,
         attempts: row.attempts + 1, processedAt: outcome.status === 'deferred' ? null : new Date(),
+        ...(row.replayedFrom ? { replayNote: outcome.note ?? 'Applied' } : {}),
       }).where(eq(webhookEvents.id, id));
       if (outcome.fulfilled) receiptFor = outcome.orderId;
     });
@@ -109,7 +116,8 @@ export async function replayWebhookEvent(commerce: Commerce, id: string, actor: 
     const [row] = await tx.select().from(webhookEvents).where(eq(webhookEvents.id, id)).for('update');
     if (!row) throw notFound('Webhook event');
     if (!row.event) throw new AppError('CONFLICT', 'A delivery that failed verification cannot be replayed');
-    await tx.update(webhookEvents).set({ status: 'received', error: null }).where(eq(webhookEvents.id, id));
+    await tx.update(webhookEvents).set({ status: 'received', replayedAt: new Date(), replayedFrom: row.status, replayNote: null })
+      .where(eq(webhookEvents.id, id));
     await recordAudit(tx, actor, { action: 'webhook.replay', entityType: 'webhook_event', entityId: id, before: { status: row.status }, after: { status: 'received' } });
   });
   await commerce.jobs.send(WEBHOOK_JOB, { id });
@@ -128,6 +136,8 @@ const presentEvent = (row: EventRow, withPayload = false) => ({
   error: row.error,
   receivedAt: row.receivedAt,
   processedAt: row.processedAt,
+  replayedAt: row.replayedAt,
+  replayNote: row.replayNote,
   ...(withPayload ? { payload: row.payload } : {}),
 });
 

@@ -19,6 +19,8 @@ const webhookEvent = z.object({
   error: z.string().nullable(),
   receivedAt: z.date(),
   processedAt: z.date().nullable(),
+  replayedAt: z.date().nullable().describe('The last admin replay'),
+  replayNote: z.string().nullable().describe('What the last replay found (e.g. nothing left to do)'),
   payload: z.string().optional().describe('The raw body as received'),
 });
 

@@ -49,6 +49,10 @@ export const webhookEvents = pgTable(
     error: text('error'),
     receivedAt: at('received_at').notNull().defaultNow(),
     processedAt: at('processed_at'),
+    /** The last admin replay: when, the status it replayed from, and what the replay found. */
+    replayedAt: at('replayed_at'),
+    replayedFrom: text('replayed_from'),
+    replayNote: text('replay_note'),
   },
   (t) => [
     uniqueIndex('webhook_events_provider_event_idx').on(t.provider, t.providerEventId).where(sql`${t.providerEventId} is not null`),

@@ -184,6 +184,10 @@ describe('exactly once', () => {
       const [current] = await t.database.db.select().from(webhookEvents).where(eq(webhookEvents.id, row.id));
       return current!.status !== 'received' && current!.attempts === 2;
     }, 10_000)).toBe(true);
+    // The event keeps the record of the work it did; the replay's finding is kept beside it.
+    const [kept] = await t.database.db.select().from(webhookEvents).where(eq(webhookEvents.id, row.id));
+    expect(kept).toMatchObject({ status: 'processed', processedAt: row.processedAt, replayedFrom: 'processed' });
+    expect(kept!.replayNote).toMatch(/already fulfilled/);
     const after = await getOrder(t.app, buyer.headers, order.id);
     expect(after.status).toBe('fulfilled');
     expect(after.items).toEqual(fulfilled.items);
