@@ -4,7 +4,7 @@ import { baseURL, closeBrowser, newPage, signUp, uniqueEmail, visit, waitForHydr
 
 // The buyer's side of checkout, in a real browser against the running app: a paid demo product through the
 // sandbox gateway to its licence, a free product claimed in one click, and a declined payment. Paid products come
-// from the demo catalogue seeded on first start; the free product is made through the admin API and removed after.
+// from the demo catalogue seeded on first start; the free product is made through the admin API and archived after.
 
 const licenseKey = /^[A-Z2-9]{4}(-[A-Z2-9]{4}){3}$/
 const paidSlug = '2048-game-premium' // downloadable, ₹99.00, commercial_single (server/src/modules/catalog/demo/data.ts)
@@ -49,7 +49,8 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  if (freeProduct) await adminApi('DELETE', `/api/admin/products/${freeProduct.id}`).catch(() => {})
+  // Archived, not deleted: an ordered product stays referenced by its orders.
+  if (freeProduct) await adminApi('PATCH', `/api/admin/products/${freeProduct.id}`, { status: 'archived' }).catch(() => {})
   await closeBrowser()
 })
 
