@@ -17,7 +17,7 @@ const schema = z.object({
   DATA_DIR: z.string().default('./data'),
   /** An external PostgreSQL; without it an embedded server is started in DATA_DIR/postgres. */
   DATABASE_URL: z.url().optional(),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
   /** 32-byte hex/base64 session-signing secret. Generated into DATA_DIR on first run if absent. */
   AUTH_SECRET: z.string().min(32).optional(),
   /** Comma-separated `id:base64key` list; the first encrypts, all decrypt. Generated if absent. */

@@ -3,7 +3,6 @@ import { eq } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
 import { issueApiKey, revokeApiKeysOfLicenses } from '../api-access/service.js';
-import { users } from '../auth/tables.js';
 import { issueLicense, revokeLicensesOfOrder } from '../licensing/service.js';
 import type { Commerce } from './context.js';
 import { addOrderEvent, moveOrder, type OrderRow } from './orders.js';
@@ -28,7 +27,6 @@ export async function fulfilOrder(tx: Tx, commerce: Pick<Commerce, 'live' | 'lic
     }
     return false;
   }
-  const [buyer] = await tx.select({ email: users.email }).from(users).where(eq(users.id, order.userId));
   const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, order.id));
   const granted: Record<string, unknown>[] = [];
   for (const item of items) {
@@ -36,7 +34,7 @@ export async function fulfilOrder(tx: Tx, commerce: Pick<Commerce, 'live' | 'lic
     const isApi = productTypeRules[item.productType as ProductType].hasPlans;
     const license = await issueLicense(tx, commerce.licenseKeys, {
       userId: order.userId,
-      email: buyer?.email ?? null,
+      email: null, // the licence belongs to the account; an email is for licences granted to no account
       productId: item.productId,
       planId: item.planId,
       orderId: order.id,

@@ -12,7 +12,7 @@ const MINUTELY_JOB = 'commerce.minutely';
 
 /** The commerce queues: webhook processing, sandbox deliveries, receipts, and the minutely sweeps. */
 export function defineCommerceJobs(jobs: Jobs, commerce: Commerce) {
-  jobs.define<{ id: string }>({ name: WEBHOOK_JOB, concurrency: 4, retryLimit: 8, retryDelay: 1, expireInSeconds: 30, handle: ({ id }) => processWebhookEvent(commerce, id) });
+  jobs.define<{ id: string }>({ name: WEBHOOK_JOB, concurrency: 6, retryLimit: 8, retryDelay: 1, expireInSeconds: 30, handle: ({ id }) => processWebhookEvent(commerce, id) });
   // Like a real gateway: retry failed deliveries with growing pauses for about an hour.
   jobs.define<{ body: SandboxEventBody }>({ name: SANDBOX_DELIVERY_JOB, concurrency: 2, retryLimit: 10, retryDelay: 2, handle: ({ body }) => deliverSandboxEvent(commerce, body) });
   jobs.define<{ orderId: string }>({ name: RECEIPT_JOB, retryLimit: 6, retryDelay: 10, handle: ({ orderId }) => sendOrderReceipt(commerce, orderId) });

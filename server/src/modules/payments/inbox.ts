@@ -5,11 +5,14 @@ import type { Actor } from '../../lib/actor.js';
 import { recordAudit, withDeferredAudit } from '../../lib/audit.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
+import { RateLimiter } from '../../lib/rate-limit.js';
 import type { Commerce } from '../checkout/context.js';
 import { applyPaymentEvent } from './apply.js';
 import { webhookEvents } from './tables.js';
 
 export const WEBHOOK_JOB = 'webhook.process';
+/** Refused deliveries kept per client address per minute. */
+const refusals = new RateLimiter(60, 60_000);
 /** The raw body kept for the admin's eye; a larger delivery is stored cut short. */
 const PAYLOAD_CAP = 64 * 1024;
 /** Processing attempts before an event is marked `failed` and left for the admin. */
@@ -22,7 +25,7 @@ type Headers = Record<string, string | string[] | undefined>;
  * and handed to the job queue. Returns what to answer. A duplicate answers 200 and changes nothing; a delivery
  * that fails verification is kept with its reason and answers 400.
  */
-export async function receiveWebhook(commerce: Commerce, providerName: string, rawBody: Buffer, headers: Headers) {
+export async function receiveWebhook(commerce: Commerce, providerName: string, rawBody: Buffer, headers: Headers, ip: string) {
   const provider = commerce.providers.get(providerName as PaymentProviderName);
   if (!provider) throw notFound('Payment provider');
   const payload = rawBody.subarray(0, PAYLOAD_CAP).toString('utf8');
@@ -31,6 +34,12 @@ export async function receiveWebhook(commerce: Commerce, providerName: string, r
     event = provider.verifyWebhook(rawBody, headers);
   } catch (error) {
     const reason = error instanceof WebhookVerificationError ? error.reason : 'The event could not be read';
+    // Genuine gateways are never throttled (a busy shop's burst is legitimate); an address that keeps sending
+    // deliveries that fail verification is, and its flood is not stored.
+    const limit = refusals.hit(ip);
+    if (!limit.allowed) {
+      throw new AppError('RATE_LIMITED', 'Too many deliveries that failed verification', { headers: { 'retry-after': String(limit.resetSeconds) } });
+    }
     await commerce.db.insert(webhookEvents).values({ id: newId('event'), provider: provider.name, status: 'rejected', payload, error: reason });
     throw new AppError('WEBHOOK_INVALID', reason, { status: 400 });
   }

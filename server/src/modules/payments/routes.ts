@@ -34,8 +34,6 @@ export async function webhookRoutes(fastify: FastifyInstance) {
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 512 * 1024 }, (_request, body, done) => done(null, body));
   app.post('/webhooks/:provider', {
     config: { access: 'public' },
-    // Gateways retry in bursts; this only stops a flood from one address.
-    preHandler: limitPerIp(1200, 60_000, 'webhooks'),
     schema: {
       tags: ['payments'],
       summary: "A payment provider's signed event (Stripe-Signature, X-Razorpay-Signature, Sandbox-Signature)",
@@ -44,7 +42,7 @@ export async function webhookRoutes(fastify: FastifyInstance) {
     },
   }, async (request) => {
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    return receiveWebhook(app.commerce, request.params.provider, raw, request.headers);
+    return receiveWebhook(app.commerce, request.params.provider, raw, request.headers, request.ip);
   });
 }
 

@@ -59,6 +59,8 @@ export const webhookEvents = pgTable(
     index('webhook_events_received_idx').on(t.receivedAt.desc()),
     index('webhook_events_order_idx').on(t.orderId),
     index('webhook_events_open_idx').on(t.receivedAt).where(sql`${t.status} in ('received','deferred')`),
+    // Every payment looks for reversals kept for it: a tiny index, as deferred events are rare.
+    index('webhook_events_deferred_idx').on(t.provider, t.orderId).where(sql`${t.status} = 'deferred'`),
     check('webhook_events_status_valid', sql`${t.status} in ('received','processed','deferred','ignored','rejected','failed')`),
   ],
 );

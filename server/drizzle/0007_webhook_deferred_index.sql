@@ -1,0 +1,1 @@
+CREATE INDEX "webhook_events_deferred_idx" ON "webhook_events" USING btree ("provider","order_id") WHERE "webhook_events"."status" = 'deferred';
