@@ -21,7 +21,7 @@ describe('loadEnv', () => {
       PUBLIC_URL: 'http://localhost:3000',
       LOG_LEVEL: 'info',
       DATA_DIR: './data',
-      DATABASE_POOL_MAX: 10,
+      DATABASE_POOL_MAX: 20,
       REQUIRE_EMAIL_VERIFICATION: false,
       SIGN_IN_RATE_LIMIT: 10,
       SERVE_WEB: true,
