@@ -13,6 +13,7 @@ import { KeyRing } from './lib/crypto.js';
 import { AppError } from './lib/errors.js';
 import { registerGuard } from './lib/guard.js';
 import { Jobs } from './lib/jobs.js';
+import { LocalWork } from './lib/local-work.js';
 import { registerErrorHandling } from './lib/http-errors.js';
 import { LiveConfig } from './lib/live-config.js';
 import { registerMetrics } from './lib/metrics.js';
@@ -100,7 +101,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     sandboxDeliver: (request) => deliverSandboxRefund(commerce, request),
   });
   const commerce: Commerce = {
-    db: database.db, env, live, jobs, mailer: options.mailer, licenseKeys, keyRing, providers,
+    db: database.db, env, live, jobs, local: new LocalWork(4, 1000), mailer: options.mailer, licenseKeys, keyRing, providers,
     defaultProvider: defaultProviderName(env, providers),
     sandboxSecret: options.secrets.paymentSandboxSecret,
     log,
@@ -159,6 +160,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await commerceJobs.schedule();
   });
   app.addHook('onClose', async () => {
+    commerce.local.close();
     await jobs.stop();
     await live.stop();
     await storage.close();

@@ -8,8 +8,9 @@ import { plans, products } from '../catalog/tables.js';
 import { payments } from '../payments/tables.js';
 import type { Commerce } from './context.js';
 import { previewCoupon, releaseCoupon, reserveCoupon } from './coupons.js';
-import { fulfilOrder, RECEIPT_JOB } from './fulfil.js';
+import { fulfilOrder } from './fulfil.js';
 import { addOrderEvent, getOwnOrder, lockOrder, moveOrder } from './orders.js';
+import { sendReceipt } from './receipts.js';
 import { orderItems, orders } from './tables.js';
 
 const itemError = (index: number, field: string, message: string, code = 'VALIDATION_FAILED') =>
@@ -158,7 +159,7 @@ export async function startCheckout(commerce: Commerce, input: CheckoutBody & { 
   });
 
   if (created.total === 0) {
-    await commerce.jobs.send(RECEIPT_JOB, { orderId }, { singletonKey: orderId }).catch(() => {});
+    await sendReceipt(commerce, orderId);
     return { order: await getOwnOrder(commerce.db, user.id, orderId), payment: null };
   }
 

@@ -5,6 +5,7 @@ import type { Env } from '../../env.js';
 import type { KeyRing } from '../../lib/crypto.js';
 import type { Jobs } from '../../lib/jobs.js';
 import type { LiveConfig } from '../../lib/live-config.js';
+import type { LocalWork } from '../../lib/local-work.js';
 import type { LicenseKeys } from '../licensing/keys.js';
 
 /** What checkout, payments and fulfilment need of the platform; built once in app.ts. */
@@ -13,6 +14,8 @@ export interface Commerce {
   env: Env;
   live: LiveConfig;
   jobs: Jobs;
+  /** The fast path: webhook processing and receipts start at once here; the job queue retries what fails. */
+  local: LocalWork;
   mailer: Mailer;
   licenseKeys: LicenseKeys;
   keyRing: KeyRing;

@@ -4,6 +4,7 @@ import { users } from '../auth/tables.js';
 import { getOwnLicense } from '../licensing/service.js';
 import { renderMail } from '../mail/templates.js';
 import type { Commerce } from './context.js';
+import { RECEIPT_JOB } from './fulfil.js';
 import { getOwnOrder } from './orders.js';
 import { orders } from './tables.js';
 
@@ -39,4 +40,14 @@ export async function sendOrderReceipt(commerce: Commerce, orderId: string): Pro
     paragraphs: [`Order ${order.id} is complete.`, ...lines, ...totals, 'Keep your licence keys safe: anyone holding a key can use it.'],
     action: { label: 'View your order', url: `${commerce.env.PUBLIC_URL}/account/orders/${order.id}` },
   }));
+}
+
+/** The receipt goes out at once from this process; the job queue retries it if that fails. */
+export async function sendReceipt(commerce: Commerce, orderId: string) {
+  const toQueue = () => commerce.jobs.send(RECEIPT_JOB, { orderId }, { singletonKey: orderId }).catch((error: unknown) => commerce.log(`receipt for ${orderId} not queued`, error));
+  const started = commerce.local.tryRun(() => sendOrderReceipt(commerce, orderId), (error) => {
+    commerce.log(`receipt for ${orderId} failed; queued for retry`, error);
+    void toQueue();
+  });
+  if (!started) await toQueue();
 }

@@ -3,8 +3,9 @@ import type { Actor } from '../../lib/actor.js';
 import { withDeferredAudit } from '../../lib/audit.js';
 import type { Commerce } from './context.js';
 import { releaseCoupon } from './coupons.js';
-import { fulfilOrder, RECEIPT_JOB } from './fulfil.js';
+import { fulfilOrder } from './fulfil.js';
 import { lockOrder, moveOrder } from './orders.js';
+import { sendReceipt } from './receipts.js';
 import { orders } from './tables.js';
 
 const jobActor = (job: string): Actor => ({ user: null, ip: null, userAgent: `job:${job}`, requestId: null });
@@ -41,7 +42,7 @@ export async function fulfilWaitingOrders(commerce: Commerce): Promise<number> {
     });
     if (done) {
       fulfilled++;
-      await commerce.jobs.send(RECEIPT_JOB, { orderId: id }, { singletonKey: id }).catch((error: unknown) => commerce.log(`receipt for ${id} not queued`, error));
+      await sendReceipt(commerce, id);
     }
   }
   return fulfilled;

@@ -7,6 +7,7 @@ import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { RateLimiter } from '../../lib/rate-limit.js';
 import type { Commerce } from '../checkout/context.js';
+import { sendReceipt } from '../checkout/receipts.js';
 import { applyPaymentEvent } from './apply.js';
 import { webhookEvents } from './tables.js';
 
@@ -54,9 +55,21 @@ export async function receiveWebhook(commerce: Commerce, providerName: string, r
     payload,
   }).onConflictDoNothing().returning({ id: webhookEvents.id });
   if (inserted.length === 0) return { received: true, duplicate: true };
-  // If the queue cannot take it now, the sweep finds the stored event; the gateway needs no retry.
-  await commerce.jobs.send(WEBHOOK_JOB, { id: inserted[0]!.id }).catch((error: unknown) => commerce.log('webhook job not queued; the sweep will pick it up', error));
+  processSoon(commerce, inserted[0]!.id);
   return { received: true, duplicate: false };
+}
+
+/**
+ * Processing starts in this process as soon as the event is stored; if it fails, or too much is already waiting
+ * here, the job queue takes it (with retries and backoff). If even that fails, the sweep finds the stored event.
+ */
+function processSoon(commerce: Commerce, id: string) {
+  const toQueue = () => commerce.jobs.send(WEBHOOK_JOB, { id }).catch((error: unknown) => commerce.log('webhook job not queued; the sweep will pick it up', error));
+  const started = commerce.local.tryRun(() => processWebhookEvent(commerce, id), (error) => {
+    commerce.log(`webhook event ${id} failed; queued for retry`, error);
+    void toQueue();
+  });
+  if (!started) void toQueue();
 }
 
 const webhookActor = (provider: string, eventId: string): Actor => ({ user: null, ip: null, userAgent: `webhook:${provider}`, requestId: eventId });
@@ -102,9 +115,6 @@ export async function processWebhookEvent(commerce: Commerce, id: string): Promi
   if (receiptFor) await sendReceipt(commerce, receiptFor);
 }
 
-export async function sendReceipt(commerce: Commerce, orderId: string) {
-  await commerce.jobs.send('order.receipt', { orderId }, { singletonKey: orderId }).catch((error: unknown) => commerce.log(`receipt for ${orderId} not queued`, error));
-}
 
 /**
  * Stored events that never reached a worker (the process died between storing and queueing) or whose worker
