@@ -1,4 +1,5 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import * as schema from './schema.js';
 
@@ -23,4 +24,13 @@ export function connect(url: string, max = 10): Database {
   pool.on('error', () => {});
   const db = drizzle({ client: pool, schema, casing: 'snake_case' });
   return { db, pool, url, close: () => pool.end() };
+}
+
+/**
+ * Runs `work` in the caller's transaction when given one, else in a new transaction. Services that must be
+ * atomic on their own but are also called inside a bigger transaction (fulfilment) use it instead of a savepoint:
+ * an error rolls back the caller's transaction either way.
+ */
+export function inTransaction<T>(db: DbOrTx, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return db instanceof PgTransaction ? work(db as Tx) : (db as Db).transaction(work);
 }

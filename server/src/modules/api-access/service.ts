@@ -1,6 +1,6 @@
 import { apiKeyEnvironments, type ApiKey, type ApiKeyEnvironment } from '@mintreu/contracts';
 import { and, asc, desc, eq, inArray, ne } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.js';
+import { inTransaction, type DbOrTx } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
 import { recordAudit } from '../../lib/audit.js';
 import type { KeyRing } from '../../lib/crypto.js';
@@ -26,7 +26,7 @@ export interface IssueApiKeyInput {
 
 /**
  * Creates an API key for a licence and records `api_key.create`. Runs in the caller's transaction when
- * given one (fulfilment), in a savepoint. Returns the plain key: the only time it exists.
+ * given one (fulfilment). Returns the plain key: the only time it exists.
  */
 export async function issueApiKey(
   db: DbOrTx,
@@ -41,7 +41,7 @@ export async function issueApiKey(
   const name = input.name.trim().slice(0, maxNameLength).trim();
   if (!name) throw new AppError('VALIDATION_FAILED', 'A key needs a name');
   const { key, hash, prefix } = generateApiKey(input.environment);
-  return db.transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const [row] = await tx
       .insert(apiKeys)
       .values({

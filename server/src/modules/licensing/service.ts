@@ -2,7 +2,7 @@ import {
   licenseTypes, licenseTypeTerms, type License, type LicenseStatus, type LicenseType,
 } from '@mintreu/contracts';
 import { and, asc, count, desc, eq, inArray, ne } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.js';
+import { inTransaction, type DbOrTx } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
 import { recordAudit } from '../../lib/audit.js';
 import { AppError, notFound } from '../../lib/errors.js';
@@ -44,8 +44,8 @@ export const defaultAttributionText = (productTitle: string) => `Made with ${pro
 
 /**
  * Issues one licence with a new key, applying the type's terms, and records `license.issue`.
- * Runs in the caller's transaction when given one (checkout fulfilment), in a savepoint so a failure
- * here leaves the caller free to roll back as it sees fit. Returns the plain key: the only moment it
+ * Runs in the caller's transaction when given one (checkout fulfilment); a failure rolls that back with it.
+ * Returns the plain key: the only moment it
  * exists outside the encrypted copy. The caller checks the `licensing` kill switch.
  */
 export async function issueLicense(
@@ -64,7 +64,7 @@ export async function issueLicense(
   if (input.expiresAt && Number.isNaN(input.expiresAt.getTime())) throw new AppError('VALIDATION_FAILED', 'expiresAt is not a valid date');
   const terms = licenseTypeTerms[input.type];
 
-  return db.transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const product = await getProductById(tx, input.productId);
     if (input.planId) {
       const plans = await listPlans(tx, product.id, { activeOnly: false });
