@@ -1,5 +1,5 @@
 // Commerce response shapes as they arrive over the wire (timestamps are ISO strings). API.md is the contract.
-import type { LicenseType } from './catalog.js'
+import type { LicenseType, ProductType } from './catalog.js'
 import type { ApiKeyEnvironment, CouponKind, LicenseStatus, OrderStatus, PaymentProviderName } from './commerce.js'
 
 export interface OrderItem {
@@ -41,6 +41,44 @@ export interface Order {
   expiresAt: string | null
   /** Why the order failed, was canceled or is waiting (e.g. licensing paused). */
   statusReason: string | null
+  /** One order (not lists): the hosted payment page of a pending order, to continue paying. */
+  paymentUrl?: string | null
+}
+
+/** POST /api/checkout/quote: what checkout would charge, without creating an order. */
+export interface CheckoutQuote {
+  items: {
+    productId: string
+    productSlug: string
+    productTitle: string
+    productType: ProductType
+    planSlug: string | null
+    planName: string | null
+    licenseType: LicenseType
+    price: number
+  }[]
+  subtotal: number
+  discount: number
+  total: number
+  currency: string
+  couponCode: string | null
+  providers: PaymentProviderName[]
+  defaultProvider: PaymentProviderName | null
+  paymentsPaused: boolean
+}
+
+/** GET /api/pay/sandbox/{sessionId}: what the sandbox gateway's hosted page shows. */
+export interface SandboxSession {
+  sessionId: string
+  status: 'open' | 'submitted' | 'succeeded' | 'failed' | 'expired' | 'canceled' | 'refunded' | 'disputed'
+  amount: number
+  currency: string
+  orderId: string
+  items: { name: string; amount: number }[]
+  discount: number
+  expiresAt: string | null
+  successUrl: string
+  cancelUrl: string
 }
 
 export interface CheckoutResult {

@@ -2,51 +2,15 @@
 // and the sandbox gateway's hosted page. Types only from contracts, so no schema library reaches the storefront.
 import type { LocationQuery, LocationQueryRaw } from 'vue-router'
 import type { Ref } from 'vue'
-import type { CheckoutResult, LicenseType, Order, OrderItem, OrderStatus, PaymentProviderName, ProductType } from '@mintreu/contracts'
+import type { CheckoutQuote, CheckoutResult, Order, OrderItem, OrderStatus, PaymentProviderName, SandboxSession } from '@mintreu/contracts'
 import type { Paginated } from '~/types/api'
 
-export type { CheckoutResult, Order, OrderItem, OrderStatus, PaymentProviderName }
+export type { CheckoutQuote, CheckoutResult, Order, OrderItem, OrderStatus, PaymentProviderName, SandboxSession }
 
 /** One line to buy: a product, and its plan for API products. */
 export interface CheckoutLine {
   productSlug: string
   planSlug?: string
-}
-
-/** POST /api/checkout/quote: what checkout would charge, without creating an order. */
-export interface CheckoutQuote {
-  items: {
-    productId: string
-    productSlug: string
-    productTitle: string
-    productType: ProductType
-    planSlug: string | null
-    planName: string | null
-    licenseType: LicenseType
-    price: number
-  }[]
-  subtotal: number
-  discount: number
-  total: number
-  currency: string
-  couponCode: string | null
-  providers: PaymentProviderName[]
-  defaultProvider: PaymentProviderName | null
-  paymentsPaused: boolean
-}
-
-/** GET /api/pay/sandbox/{sessionId}: what the sandbox gateway's hosted page shows. */
-export interface SandboxSession {
-  sessionId: string
-  status: 'open' | 'submitted' | 'succeeded' | 'failed' | 'expired' | 'refunded' | 'disputed' | (string & {})
-  amount: number
-  currency: string
-  orderId: string
-  items: { name: string; amount: number }[]
-  discount: number
-  expiresAt: string | null
-  successUrl: string
-  cancelUrl: string
 }
 
 export interface SandboxAnswer {

@@ -302,7 +302,13 @@ export async function deleteProduct(db: Db, id: string, actor: Actor): Promise<s
     if (!current) throw notFound('Product');
     const before = auditView(await presentOne(tx, current, 'admin'));
     const fileKeys = await ownedFileKeys(tx, id);
-    await tx.delete(products).where(eq(products.id, id));
+    try {
+      await tx.delete(products).where(eq(products.id, id));
+    } catch (error) {
+      // Orders, licences and API keys keep pointing at what was sold: such a product is archived, not deleted.
+      if (isForeignKeyViolation(error)) throw conflict('This product has been sold (orders or licences refer to it). Archive it instead.');
+      throw error;
+    }
     await recordAudit(tx, actor, { action: 'product.delete', entityType: 'product', entityId: id, before });
     await notifyCatalogChange(tx, id);
     return fileKeys;
@@ -333,4 +339,10 @@ export async function publishedSlugs(db: Db) {
     .where(eq(products.status, 'published'))
     .orderBy(desc(products.updatedAt))
     .limit(50_000);
+}
+
+/** PostgreSQL's foreign_key_violation (23503) or restrict_violation (23001), wrapped by drizzle or not. */
+function isForeignKeyViolation(error: unknown): boolean {
+  const code = (e: unknown) => (e as { code?: string } | null)?.code;
+  return ['23503', '23001'].some((c) => code(error) === c || code((error as { cause?: unknown } | null)?.cause) === c);
 }

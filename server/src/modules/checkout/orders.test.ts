@@ -188,6 +188,30 @@ describe('order expiry', () => {
   });
 });
 
+describe('closing an unpaid order', () => {
+  it("the buyer's cancel closes the payment page too: Pay is refused and nothing is charged or granted", async () => {
+    const product = await createProduct(t.app, admin.headers, { price: 6_000 });
+    const buyer = await signUp(t.app);
+    const { order, payment } = await startPaidCheckout(t.app, buyer.headers, { items: [{ productSlug: product.slug }] });
+    const cancel = await t.app.inject({ method: 'POST', url: `/api/orders/${order.id}/cancel`, headers: buyer.headers });
+    expect(cancel.json().status).toBe('canceled');
+    const page = await t.app.inject({ method: 'GET', url: `/api/pay/sandbox/${payment.sessionId}` });
+    expect(page.json().status).toBe('canceled');
+    const pay = await t.app.inject({ method: 'POST', url: `/api/pay/sandbox/${payment.sessionId}/pay` });
+    expect(pay.statusCode).toBe(409);
+    expect((await getOrder(t.app, buyer.headers, order.id)).status).toBe('canceled');
+    expect(await licenseCountOfOrder(t.database.db, order.id)).toBe(0);
+  });
+
+  it('a product that has been sold cannot be deleted (409: archive it); the order keeps it', async () => {
+    const { product, order, buyer } = await paidThroughSandbox(4_000);
+    const removed = await t.app.inject({ method: 'DELETE', url: `/api/admin/products/${product.id}`, headers: admin.headers });
+    expect(removed.statusCode, removed.body).toBe(409);
+    expect(removed.json().error.message).toMatch(/Archive it/);
+    expect((await getOrder(t.app, buyer.headers, order.id)).items[0]!.productSlug).toBe(product.slug);
+  });
+});
+
 describe('who sees which order', () => {
   it("a customer never sees another's order: 404 for it, and only their own in the list", async () => {
     const mine = await paidThroughSandbox(1_000);

@@ -6,6 +6,7 @@ import { recordAudit, type AuditAction } from '../../lib/audit.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { users } from '../auth/tables.js';
+import { payments } from '../payments/tables.js';
 import { orderEvents, orderItems, orders } from './tables.js';
 
 export type OrderRow = typeof orders.$inferSelect;
@@ -57,11 +58,14 @@ export async function presentOrders(db: DbOrTx, rows: OrderRow[]) {
   return rows.map((row) => presentOrder(row, items.get(row.id) ?? []));
 }
 
-/** A customer's own order; someone else's answers 404, as if it did not exist. */
+/** A customer's own order; someone else's answers 404, as if it did not exist. A pending one says where to pay. */
 export async function getOwnOrder(db: DbOrTx, userId: string, id: string) {
   const [row] = await db.select().from(orders).where(and(eq(orders.id, id), eq(orders.userId, userId)));
   if (!row) throw notFound('Order');
-  return (await presentOrders(db, [row]))[0]!;
+  const [open] = row.status === 'pending'
+    ? await db.select({ url: payments.url }).from(payments).where(and(eq(payments.orderId, id), eq(payments.status, 'open'))).orderBy(desc(payments.createdAt)).limit(1)
+    : [];
+  return { ...(await presentOrders(db, [row]))[0]!, paymentUrl: open?.url ?? null };
 }
 
 export async function listOwnOrders(db: Db, userId: string, input: { page: number; perPage: number; status?: OrderStatus }) {

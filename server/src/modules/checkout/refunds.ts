@@ -5,6 +5,7 @@ import { AppError, notFound } from '../../lib/errors.js';
 import type { Commerce } from './context.js';
 import { releaseCoupon } from './coupons.js';
 import { revokeOrderGrants } from './fulfil.js';
+import { closePaymentSessions } from '../payments/sessions.js';
 import { addOrderEvent, getAdminOrder, getOwnOrder, lockOrder, moveOrder } from './orders.js';
 
 /**
@@ -55,6 +56,7 @@ export async function cancelOwnOrder(commerce: Commerce, userId: string, orderId
     if (row.status !== 'pending') throw new AppError('CONFLICT', `An order that is ${row.status} cannot be canceled`);
     // Coupon before audit: see releaseCoupon.
     await releaseCoupon(tx, orderId);
+    await closePaymentSessions(tx, orderId, 'canceled');
     await moveOrder(tx, row, 'canceled', { actor, message: 'Canceled by the buyer', reason: 'Canceled before payment.' });
   });
   return getOwnOrder(commerce.db, userId, orderId);

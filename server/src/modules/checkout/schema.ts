@@ -1,4 +1,4 @@
-import { couponKinds, licenseTypeSchema, orderStatuses, paymentProviderSchema } from '@mintreu/contracts';
+import { couponKinds, licenseTypeSchema, orderStatuses, paymentProviderSchema, productTypeSchema } from '@mintreu/contracts';
 import { z } from 'zod';
 import { listMeta, pageQuery } from '../users/schema.js';
 
@@ -32,11 +32,12 @@ export const order = z.object({
   refundedAt: z.date().nullable(),
   expiresAt: z.date().nullable().describe('When an unpaid order closes'),
   statusReason: z.string().nullable(),
+  paymentUrl: z.string().nullable().optional().describe('One order only: the hosted payment page of a pending order'),
 });
 
 export const quote = z.object({
   items: z.array(z.object({
-    productId: z.string(), productSlug: z.string(), productTitle: z.string(), productType: z.string(),
+    productId: z.string(), productSlug: z.string(), productTitle: z.string(), productType: productTypeSchema,
     planSlug: z.string().nullable(), planName: z.string().nullable(), licenseType: licenseTypeSchema, price: z.number().int(),
   })),
   subtotal: z.number().int(),

@@ -2,6 +2,7 @@ import { and, asc, eq, lte } from 'drizzle-orm';
 import type { Actor } from '../../lib/actor.js';
 import { withDeferredAudit } from '../../lib/audit.js';
 import type { Commerce } from './context.js';
+import { closePaymentSessions } from '../payments/sessions.js';
 import { releaseCoupon } from './coupons.js';
 import { fulfilOrder } from './fulfil.js';
 import { lockOrder, moveOrder } from './orders.js';
@@ -21,6 +22,7 @@ export async function expirePendingOrders(commerce: Commerce): Promise<number> {
       if (order?.status !== 'pending' || !order.expiresAt || order.expiresAt > new Date()) return;
       // Coupon before audit: see releaseCoupon.
       await releaseCoupon(tx, id);
+      await closePaymentSessions(tx, id, 'expired');
       await moveOrder(tx, order, 'canceled', {
         actor: jobActor('orders.expire'), message: 'Expired unpaid', reason: 'The order expired before it was paid.', auditAction: 'order.expire',
       });
