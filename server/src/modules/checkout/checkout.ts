@@ -10,7 +10,7 @@ import type { Commerce } from './context.js';
 import { previewCoupon, releaseCoupon, reserveCoupon } from './coupons.js';
 import { fulfilOrder } from './fulfil.js';
 import { addOrderEvent, getOwnOrder, lockOrder, moveOrder } from './orders.js';
-import { sendReceipt } from './receipts.js';
+import { sendReceiptsSoon } from './receipts.js';
 import { orderItems, orders } from './tables.js';
 
 const itemError = (index: number, field: string, message: string, code = 'VALIDATION_FAILED') =>
@@ -159,7 +159,7 @@ export async function startCheckout(commerce: Commerce, input: CheckoutBody & { 
   });
 
   if (created.total === 0) {
-    await sendReceipt(commerce, orderId);
+    sendReceiptsSoon(commerce);
     return { order: await getOwnOrder(commerce.db, user.id, orderId), payment: null };
   }
 

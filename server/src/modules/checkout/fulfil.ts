@@ -10,8 +10,6 @@ import { orderItems, orders } from './tables.js';
 
 export const LICENSING_PAUSED_REASON = 'Licensing is paused by an operator; your licence is issued as soon as it resumes.';
 
-/** The receipt goes out after the fulfilment transaction commits, from a job that retries. */
-export const RECEIPT_JOB = 'order.receipt';
 
 /**
  * Grants what a paid order bought, in the caller's transaction (the order row locked): a licence per

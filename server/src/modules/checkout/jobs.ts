@@ -3,8 +3,7 @@ import { processWebhookEvent, sweepUnprocessed, WEBHOOK_JOB } from '../payments/
 import { deliverSandboxEvent, SANDBOX_DELIVERY_JOB } from '../payments/sandbox-gateway.js';
 import type { SandboxEventBody } from '../../adapters/payments/sandbox.js';
 import type { Commerce } from './context.js';
-import { RECEIPT_JOB } from './fulfil.js';
-import { sendOrderReceipt } from './receipts.js';
+import { RECEIPTS_JOB, sendDueReceipts } from './receipts.js';
 import { expirePendingOrders, fulfilWaitingOrders } from './sweeps.js';
 
 const FULFIL_WAITING_JOB = 'orders.fulfil-waiting';
@@ -15,7 +14,7 @@ export function defineCommerceJobs(jobs: Jobs, commerce: Commerce) {
   jobs.define<{ id: string }>({ name: WEBHOOK_JOB, concurrency: 6, retryLimit: 8, retryDelay: 1, expireInSeconds: 30, handle: ({ id }) => processWebhookEvent(commerce, id) });
   // Like a real gateway: retry failed deliveries with growing pauses for about an hour.
   jobs.define<{ body: SandboxEventBody }>({ name: SANDBOX_DELIVERY_JOB, concurrency: 2, retryLimit: 10, retryDelay: 2, handle: ({ body }) => deliverSandboxEvent(commerce, body) });
-  jobs.define<{ orderId: string }>({ name: RECEIPT_JOB, retryLimit: 6, retryDelay: 10, handle: ({ orderId }) => sendOrderReceipt(commerce, orderId) });
+  jobs.define<object>({ name: RECEIPTS_JOB, retryLimit: 6, retryDelay: 10, handle: async () => void (await sendDueReceipts(commerce)) });
   jobs.define<object>({ name: FULFIL_WAITING_JOB, retryLimit: 3, handle: async () => void (await fulfilWaitingOrders(commerce)) });
   jobs.define<object>({
     name: MINUTELY_JOB,
@@ -24,6 +23,7 @@ export function defineCommerceJobs(jobs: Jobs, commerce: Commerce) {
       await expirePendingOrders(commerce);
       await fulfilWaitingOrders(commerce);
       await sweepUnprocessed(commerce);
+      await sendDueReceipts(commerce);
     },
   });
   commerce.live.onRelease((name) => {

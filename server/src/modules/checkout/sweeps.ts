@@ -6,7 +6,7 @@ import { closePaymentSessions } from '../payments/sessions.js';
 import { releaseCoupon } from './coupons.js';
 import { fulfilOrder } from './fulfil.js';
 import { lockOrder, moveOrder } from './orders.js';
-import { sendReceipt } from './receipts.js';
+import { sendReceiptsSoon } from './receipts.js';
 import { orders } from './tables.js';
 
 const jobActor = (job: string): Actor => ({ user: null, ip: null, userAgent: `job:${job}`, requestId: null });
@@ -44,7 +44,7 @@ export async function fulfilWaitingOrders(commerce: Commerce): Promise<number> {
     });
     if (done) {
       fulfilled++;
-      await sendReceipt(commerce, id);
+      sendReceiptsSoon(commerce);
     }
   }
   return fulfilled;

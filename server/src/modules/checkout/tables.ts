@@ -62,9 +62,12 @@ export const orders = pgTable(
     fulfilledAt: at('fulfilled_at'),
     refundedAt: at('refunded_at'),
     canceledAt: at('canceled_at'),
+    /** When the receipt mail went out; null for a fulfilled order still owed one. */
+    receiptSentAt: at('receipt_sent_at'),
     ...timestamps,
   },
   (t) => [
+    index('orders_receipt_due_idx').on(t.fulfilledAt).where(sql`${t.status} = 'fulfilled' and ${t.receiptSentAt} is null`),
     index('orders_user_created_idx').on(t.userId, t.createdAt.desc()),
     index('orders_status_created_idx').on(t.status, t.createdAt.desc()),
     // The expiry sweep and the "fulfil what waited for licensing" sweep.

@@ -285,3 +285,14 @@ export async function licensesByIds(db: DbOrTx, ids: string[]): Promise<Map<stri
   const rows = await db.select().from(licenses).where(inArray(licenses.id, unique));
   return new Map(rows.map((row) => [row.id, summariseLicense(row)]));
 }
+
+/** Keys and attribution lines of many licences in one query (receipts); the keys are opened for their owner's mail. */
+export async function licenseKeysByIds(db: DbOrTx, keys: LicenseKeys, ids: string[]): Promise<Map<string, { key: string; attribution: string | null }>> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Map();
+  const rows = await db.select({ id: licenses.id, keyEncrypted: licenses.keyEncrypted, meta: licenses.meta }).from(licenses).where(inArray(licenses.id, unique));
+  return new Map(rows.map((row) => [row.id, {
+    key: keys.open(row.keyEncrypted),
+    attribution: typeof row.meta.attributionText === 'string' ? row.meta.attributionText : null,
+  }]));
+}

@@ -7,7 +7,7 @@ import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { RateLimiter } from '../../lib/rate-limit.js';
 import type { Commerce } from '../checkout/context.js';
-import { sendReceipt } from '../checkout/receipts.js';
+import { sendReceiptsSoon } from '../checkout/receipts.js';
 import { applyPaymentEvent } from './apply.js';
 import { webhookEvents } from './tables.js';
 
@@ -80,7 +80,7 @@ const webhookActor = (provider: string, eventId: string): Actor => ({ user: null
  * and a crash half-way (the transaction rolls back, the job comes back) all end with one effect.
  */
 export async function processWebhookEvent(commerce: Commerce, id: string): Promise<void> {
-  let receiptFor: string | null = null;
+  let fulfilled = false;
   try {
     await withDeferredAudit(commerce.db, async (tx) => {
       const [row] = await tx.select().from(webhookEvents).where(eq(webhookEvents.id, id)).for('update');
@@ -98,7 +98,7 @@ export async function processWebhookEvent(commerce: Commerce, id: string): Promi
         attempts: row.attempts + 1, processedAt: outcome.status === 'deferred' ? null : new Date(),
         ...(row.replayedFrom ? { replayNote: outcome.note ?? 'Applied' } : {}),
       }).where(eq(webhookEvents.id, id));
-      if (outcome.fulfilled) receiptFor = outcome.orderId;
+      fulfilled = outcome.fulfilled === true;
     });
   } catch (error) {
     // Rolled back: count the attempt and keep the reason where the admin sees it, then let the queue retry.
@@ -112,7 +112,7 @@ export async function processWebhookEvent(commerce: Commerce, id: string): Promi
       .where(and(eq(webhookEvents.id, id), eq(webhookEvents.status, 'received'))).catch(() => {});
     throw error;
   }
-  if (receiptFor) await sendReceipt(commerce, receiptFor);
+  if (fulfilled) sendReceiptsSoon(commerce);
 }
 
 
