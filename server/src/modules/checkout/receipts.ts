@@ -83,13 +83,13 @@ export function sendReceiptsSoon(commerce: Commerce, delayMs = 200): void {
   scheduled.add(commerce);
   setTimeout(() => {
     scheduled.delete(commerce);
-    const started = commerce.local.tryRun(async () => {
+    // Outside the webhook work's slots: receipts must never delay a fulfilment.
+    void (async () => {
       // A full batch means more may be due: keep going until the backlog is empty.
       while ((await sendDueReceipts(commerce)) === BATCH);
-    }, (error) => {
+    })().catch((error: unknown) => {
       commerce.log('receipts failed; queued for retry', error);
       void commerce.jobs.send(RECEIPTS_JOB, {}, { singletonKey: 'receipts' }).catch(() => {});
     });
-    if (!started) void commerce.jobs.send(RECEIPTS_JOB, {}, { singletonKey: 'receipts' }).catch(() => {});
   }, delayMs).unref();
 }
