@@ -45,10 +45,13 @@ export function expectNoConsoleErrors(page: Page) {
   }
 }
 
-/** A page in a fresh browser context (its own cookies), with relative URLs resolved against `url`. */
-export async function newPage(url: string = baseURL): Promise<Page> {
+/**
+ * A page in a fresh browser context (its own cookies), with relative URLs resolved against `url`. `bypassCSP` lets a
+ * test serve a stand-in for a third-party script that the app's CSP refuses (Razorpay's Checkout.js).
+ */
+export async function newPage(url: string = baseURL, options: { bypassCSP?: boolean } = {}): Promise<Page> {
   const b = await launchBrowser()
-  const context = await b.newContext({ baseURL: url, viewport: { width: 1280, height: 900 } })
+  const context = await b.newContext({ baseURL: url, viewport: { width: 1280, height: 900 }, bypassCSP: options.bypassCSP ?? false })
   const page = await context.newPage()
   page.setDefaultTimeout(15_000)
   const errors: string[] = []

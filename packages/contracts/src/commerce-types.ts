@@ -81,6 +81,26 @@ export interface SandboxSession {
   cancelUrl: string
 }
 
+/**
+ * GET /api/pay/razorpay/{razorpayOrderId}: what our own Razorpay payment page hands to Checkout.js (Razorpay
+ * Orders have no hosted page). The buyer's own orders only; the key id is public by Razorpay's design.
+ */
+export interface RazorpayCheckout {
+  keyId: string
+  razorpayOrderId: string
+  orderId: string
+  status: OrderStatus
+  /** Minor units of `currency`, as Razorpay expects them. */
+  amount: number
+  currency: string
+  /** The buyer, to prefill Razorpay's form. */
+  name: string
+  email: string
+  expiresAt: string | null
+  successUrl: string
+  cancelUrl: string
+}
+
 export interface CheckoutResult {
   order: Order
   /** Null when nothing is to be paid: the order is already fulfilled. */

@@ -1,11 +1,12 @@
-// The buyer's side of checkout and orders (API.md "Checkout, payments, orders"): quote, checkout, own orders,
-// and the sandbox gateway's hosted page. Types only from contracts, so no schema library reaches the storefront.
+// The buyer's side of checkout and orders (API.md "Checkout, payments, orders"): quote, checkout, own orders, the
+// sandbox gateway's hosted page and our own Razorpay page. Types only from contracts, so no schema library reaches
+// the storefront.
 import type { LocationQuery, LocationQueryRaw } from 'vue-router'
 import type { Ref } from 'vue'
-import type { CheckoutQuote, CheckoutResult, Order, OrderItem, OrderStatus, PaymentProviderName, SandboxSession } from '@mintreu/contracts'
+import type { CheckoutQuote, CheckoutResult, Order, OrderItem, OrderStatus, PaymentProviderName, RazorpayCheckout, SandboxSession } from '@mintreu/contracts'
 import type { Paginated } from '~/types/api'
 
-export type { CheckoutQuote, CheckoutResult, Order, OrderItem, OrderStatus, PaymentProviderName, SandboxSession }
+export type { CheckoutQuote, CheckoutResult, Order, OrderItem, OrderStatus, PaymentProviderName, RazorpayCheckout, SandboxSession }
 
 /** One line to buy: a product, and its plan for API products. */
 export interface CheckoutLine {
@@ -35,6 +36,8 @@ export function useOrders() {
     sandboxSession: (sessionId: string) => api<SandboxSession>(`/api/pay/sandbox/${encodeURIComponent(sessionId)}`),
     answerSandbox: (sessionId: string, answer: 'pay' | 'decline') =>
       api<SandboxAnswer>(`/api/pay/sandbox/${encodeURIComponent(sessionId)}/${answer}`, { method: 'POST', body: {} }),
+    /** What /pay/razorpay/{id} hands to Checkout.js; 404 for an unknown id or someone else's order. */
+    razorpaySession: (sessionId: string) => api<RazorpayCheckout>(`/api/pay/razorpay/${encodeURIComponent(sessionId)}`),
   }
 }
 
