@@ -1,10 +1,11 @@
 // The storefront catalogue: response shapes (API.md "Catalog", docs/catalog-api-notes.md), the URL query that
 // holds the catalogue's state, and the formatting every catalogue component shares (money, sizes, licences).
 import type { LocationQuery, LocationQueryRaw } from 'vue-router'
+// Constants come from the zod-free vocabulary: this file is in every storefront page, zod is not.
 import {
   billingCycles, isFreeProduct, licenseTypeInfo, productSorts, productTypeRules, productTypes,
   type BillingCycle, type LicenseType, type ProductType,
-} from '@mintreu/contracts'
+} from '@mintreu/contracts/vocab'
 import type { Paginated } from '~/types/api'
 
 import type { Category, Plan, Product } from '@mintreu/contracts'
