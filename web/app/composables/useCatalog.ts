@@ -203,9 +203,10 @@ export function formatBytes(bytes: number | null | undefined): string {
   return `${value.toLocaleString('en-GB', { maximumFractionDigits: value < 10 ? 1 : 0 })} ${sizeUnits[unit]}`
 }
 
-const compact = new Intl.NumberFormat('en-GB', { notation: 'compact', maximumFractionDigits: 1 })
+let compact: Intl.NumberFormat | undefined
 
 export function formatCompact(value: number): string {
+  compact ??= new Intl.NumberFormat('en-GB', { notation: 'compact', maximumFractionDigits: 1 })
   return compact.format(value)
 }
 
