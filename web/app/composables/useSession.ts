@@ -13,12 +13,20 @@ export function useSession() {
   const loggedIn = computed(() => !!state.value?.user)
   const isAdmin = computed(() => state.value?.user.role === 'admin')
 
+  // Components waiting to hydrate in idle time show the session they were rendered with: hydrate them first.
+  function set(value: SessionPayload | null) {
+    if (import.meta.client) flushIdleHydration()
+    state.value = value
+  }
+
   async function refresh() {
+    let value: SessionPayload | null
     try {
-      state.value = await api<SessionPayload | null>('/api/auth/get-session')
+      value = await api<SessionPayload | null>('/api/auth/get-session')
     } catch {
-      state.value = null
+      value = null
     }
+    set(value)
     loaded.value = true
     return state.value
   }
@@ -43,7 +51,7 @@ export function useSession() {
     try {
       await api('/api/auth/sign-out', { method: 'POST', body: {} })
     } finally {
-      state.value = null
+      set(null)
       loaded.value = true
     }
   }
