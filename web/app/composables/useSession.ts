@@ -13,9 +13,10 @@ export function useSession() {
   const loggedIn = computed(() => !!state.value?.user)
   const isAdmin = computed(() => state.value?.user.role === 'admin')
 
-  // Components waiting to hydrate in idle time show the session they were rendered with: hydrate them first.
-  function set(value: SessionPayload | null) {
-    if (import.meta.client) flushIdleHydration()
+  // Components still waiting to hydrate (utils/lazy-hydration.ts) show the session they were rendered with:
+  // hydrate them first.
+  async function set(value: SessionPayload | null) {
+    if (import.meta.client) await flushLazyHydration()
     state.value = value
   }
 
@@ -26,7 +27,7 @@ export function useSession() {
     } catch {
       value = null
     }
-    set(value)
+    await set(value)
     loaded.value = true
     return state.value
   }
@@ -51,7 +52,7 @@ export function useSession() {
     try {
       await api('/api/auth/sign-out', { method: 'POST', body: {} })
     } finally {
-      set(null)
+      await set(null)
       loaded.value = true
     }
   }

@@ -1,7 +1,0 @@
-// Components hydrated in idle time (utils/idle-hydration.ts) hydrate before the route changes, while the page
-// still shows what the server rendered for them. (useSession does the same before the session changes.)
-export default defineNuxtPlugin(() => {
-  useRouter().beforeEach(() => {
-    flushIdleHydration()
-  })
-})
