@@ -1,14 +1,13 @@
 // Admin-panel contracts shared by the Fastify API (request validation) and the web (forms).
-// Self-contained on purpose: it imports nothing but zod.
-import { z } from 'zod'
+// Self-contained on purpose: it imports nothing but zod and the vocabulary.
+import { z } from './zod.js'
+import { killSwitchNames, roles } from './vocab.js'
 
-export const roles = ['customer', 'support', 'admin'] as const
+export { killSwitchNames, roles } from './vocab.js'
+export type { KillSwitchName, Role } from './vocab.js'
+
 export const roleSchema = z.enum(roles)
-export type Role = z.infer<typeof roleSchema>
-
-export const killSwitchNames = ['payments', 'downloads', 'licensing', 'referrals', 'ai', 'support'] as const
 export const killSwitchNameSchema = z.enum(killSwitchNames)
-export type KillSwitchName = z.infer<typeof killSwitchNameSchema>
 
 /** Why an admin made a change; stored on the audit event. */
 export const changeReasonSchema = z

@@ -1,5 +1,5 @@
 // The catalogue's response shapes as they arrive over the wire (timestamps are ISO strings).
-import type { BillingCycle, LicenseType, ProductStatus, ProductType } from './catalog.js'
+import type { BillingCycle, LicenseType, ProductStatus, ProductType } from './vocab.js'
 
 export interface CategoryRef {
   id: string

@@ -1,10 +1,11 @@
 // The storefront catalogue: response shapes (API.md "Catalog", docs/catalog-api-notes.md), the URL query that
 // holds the catalogue's state, and the formatting every catalogue component shares (money, sizes, licences).
 import type { LocationQuery, LocationQueryRaw } from 'vue-router'
+// Constants come from the zod-free vocabulary: this file is in every storefront page, zod is not.
 import {
   billingCycles, isFreeProduct, licenseTypeInfo, productSorts, productTypeRules, productTypes,
   type BillingCycle, type LicenseType, type ProductType,
-} from '@mintreu/contracts'
+} from '@mintreu/contracts/vocab'
 import type { Paginated } from '~/types/api'
 
 import type { Category, Plan, Product } from '@mintreu/contracts'
@@ -202,9 +203,10 @@ export function formatBytes(bytes: number | null | undefined): string {
   return `${value.toLocaleString('en-GB', { maximumFractionDigits: value < 10 ? 1 : 0 })} ${sizeUnits[unit]}`
 }
 
-const compact = new Intl.NumberFormat('en-GB', { notation: 'compact', maximumFractionDigits: 1 })
+let compact: Intl.NumberFormat | undefined
 
 export function formatCompact(value: number): string {
+  compact ??= new Intl.NumberFormat('en-GB', { notation: 'compact', maximumFractionDigits: 1 })
   return compact.format(value)
 }
 

@@ -13,12 +13,21 @@ export function useSession() {
   const loggedIn = computed(() => !!state.value?.user)
   const isAdmin = computed(() => state.value?.user.role === 'admin')
 
+  // Components still waiting to hydrate (utils/lazy-hydration.ts) show the session they were rendered with:
+  // hydrate them first.
+  async function set(value: SessionPayload | null) {
+    if (import.meta.client) await flushLazyHydration()
+    state.value = value
+  }
+
   async function refresh() {
+    let value: SessionPayload | null
     try {
-      state.value = await api<SessionPayload | null>('/api/auth/get-session')
+      value = await api<SessionPayload | null>('/api/auth/get-session')
     } catch {
-      state.value = null
+      value = null
     }
+    await set(value)
     loaded.value = true
     return state.value
   }
@@ -43,7 +52,7 @@ export function useSession() {
     try {
       await api('/api/auth/sign-out', { method: 'POST', body: {} })
     } finally {
-      state.value = null
+      await set(null)
       loaded.value = true
     }
   }

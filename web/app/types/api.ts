@@ -1,5 +1,5 @@
 // Response shapes of the Mintreu API as the web uses them (see /work/shared/API.md).
-import type { KillSwitchName, Role } from '@mintreu/contracts'
+import type { KillSwitchName, Role } from '@mintreu/contracts/vocab'
 
 export type { KillSwitchName, Role }
 

@@ -1,4 +1,4 @@
-import { killSwitchNames } from '@mintreu/contracts'
+import { killSwitchNames } from '@mintreu/contracts/vocab'
 import type { KillSwitchName } from '~/types/api'
 
 /** What engaging each kill switch stops, for the admin panel (API.md, "Kill switches and flags"). */

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import { z } from '@mintreu/contracts/zod'
 
 // Form schemas of the web's own pages. better-auth's defaults: passwords of 8 to 128 characters.
 export const passwordSchema = z
