@@ -34,6 +34,7 @@ export async function fulfilOrder(tx: Tx, commerce: Pick<Commerce, 'live' | 'lic
       userId: order.userId,
       email: null, // the licence belongs to the account; an email is for licences granted to no account
       productId: item.productId,
+      product: { id: item.productId, title: item.productTitle },
       planId: item.planId,
       orderId: order.id,
       orderItemId: item.id,

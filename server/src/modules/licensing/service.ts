@@ -38,6 +38,8 @@ export interface IssueLicenseInput {
   expiresAt?: Date | null;
   /** Absent: from the type's terms (commercial_team: 5). `null`: unlimited. */
   maxUsage?: number | null;
+  /** The product as the caller already has it (fulfilment's order item): spares looking it up again. */
+  product?: { id: string; title: string };
 }
 
 export const defaultAttributionText = (productTitle: string) => `Made with ${productTitle} by Mintreu`;
@@ -65,7 +67,7 @@ export async function issueLicense(
   const terms = licenseTypeTerms[input.type];
 
   return inTransaction(db, async (tx) => {
-    const product = await getProductById(tx, input.productId);
+    const product = input.product?.id === input.productId ? input.product : await getProductById(tx, input.productId);
     if (input.planId) {
       const plans = await listPlans(tx, product.id, { activeOnly: false });
       if (!plans.some((plan) => plan.id === input.planId)) {
