@@ -7,6 +7,7 @@ import {
   type BillingCycle, type LicenseType, type ProductType,
 } from '@mintreu/contracts/vocab'
 import type { Paginated } from '~/types/api'
+import { groupDigits } from '../utils/format'
 
 import type { Category, Plan, Product } from '@mintreu/contracts'
 
@@ -167,15 +168,22 @@ function moneyFormat(currency: string) {
   return format
 }
 
+// Rupees, the platform's currency, are formatted without Intl, exactly as Intl's en-IN currency format does
+// (format.test.ts): the first Intl formatter a page builds costs a phone tens of milliseconds of hydration.
+
 /** Decimal amount of a minor-unit integer in `currency` (49900 INR → 499). */
 export function toMajorUnits(minor: number, currency: string): number {
-  const digits = moneyFormat(currency).resolvedOptions().maximumFractionDigits ?? 2
+  const digits = currency === 'INR' ? 2 : moneyFormat(currency).resolvedOptions().maximumFractionDigits ?? 2
   return minor / 10 ** digits
 }
 
 /** 49900 INR → "₹499.00"; 0 → "Free". */
 export function formatMoney(minor: number, currency: string, { zero = 'Free' }: { zero?: string } = {}): string {
   if (!minor) return zero
+  if (currency === 'INR' && Number.isSafeInteger(minor)) {
+    const paise = Math.abs(minor)
+    return `${minor < 0 ? '-' : ''}₹${groupDigits(String(Math.floor(paise / 100)), true)}.${String(paise % 100).padStart(2, '0')}`
+  }
   return moneyFormat(currency).format(toMajorUnits(minor, currency))
 }
 
