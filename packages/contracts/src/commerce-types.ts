@@ -133,11 +133,78 @@ export interface License {
   usageCount: number
   maxUsage: number | null
   expiresAt: string | null
-  activations: { id: string; name: string; fingerprint: string | null; domain: string | null; createdAt: string; lastValidatedAt: string | null }[]
+  /** Live activations (seats in use, and development domains that use none). */
+  activations: LicenseActivation[]
   attribution: { required: boolean; text: string | null }
   orderId: string | null
   planId: string | null
   createdAt: string
+  /** Self-service seat releases: how many are left in the rolling window, and when the next one frees up. */
+  releases: { limit: number; remaining: number; windowHours: number; nextAt: string | null }
+}
+
+export interface LicenseActivation {
+  id: string
+  name: string
+  fingerprint: string | null
+  domain: string | null
+  createdAt: string
+  lastValidatedAt: string | null
+  /** False for development domains (localhost, *.test, …), which never take a seat. */
+  usesSeat: boolean
+}
+
+/** An activation as the admin panel sees it, released ones included. */
+export interface AdminLicenseActivation extends LicenseActivation {
+  ip: string | null
+  releasedAt: string | null
+  /** `owner` (dashboard), `admin`, `software` (POST /deactivate), `reset` (admin reset usage) */
+  releasedBy: 'owner' | 'admin' | 'software' | 'reset' | null
+}
+
+/** Validations of a licence, grouped: one row per activation, outcome and address per hour. */
+export interface LicenseValidationSummary {
+  activationId: string | null
+  code: string
+  ip: string | null
+  count: number
+  firstAt: string
+  lastAt: string
+}
+
+export interface AdminLicense {
+  id: string
+  /** The key's last four characters. */
+  keyHint: string
+  product: { id: string; slug: string; title: string }
+  type: LicenseType
+  status: LicenseStatus
+  /** The stored state: `active`, `disabled` (suspended) or `revoked`; `status` adds expiry and seats. */
+  state: 'active' | 'disabled' | 'revoked'
+  user: { id: string; name: string; email: string } | null
+  /** The holder's email when the licence belongs to no account yet. */
+  email: string | null
+  usageCount: number
+  maxUsage: number | null
+  expiresAt: string | null
+  orderId: string | null
+  planId: string | null
+  revokedAt: string | null
+  revokeReason: string | null
+  createdAt: string
+}
+
+export interface AdminLicenseDetail extends AdminLicense {
+  activations: AdminLicenseActivation[]
+  validations: LicenseValidationSummary[]
+  order: { id: string; status: OrderStatus; total: number; currency: string; createdAt: string } | null
+  attribution: { required: boolean; text: string | null }
+}
+
+/** The answer to an admin grant: the only time the admin panel sees the full key. */
+export interface AdminLicenseGrantResult {
+  license: AdminLicenseDetail
+  key: string
 }
 
 export interface ApiKey {
