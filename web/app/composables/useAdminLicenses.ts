@@ -67,7 +67,9 @@ export function limitsChange(
 export function endOfDayUtc(day: string): string | null {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return null
   const date = new Date(`${day}T23:59:59.999Z`)
-  return Number.isNaN(date.getTime()) ? null : date.toISOString()
+  // Not a day that exists (31 February rolls over to March).
+  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== day) return null
+  return date.toISOString()
 }
 
 /** The UTC day of a timestamp, as `<input type="date">` wants it. */
