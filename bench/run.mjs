@@ -226,8 +226,8 @@ function positiveNumber(value, fallback) {
 }
 
 /** Starts `node <script>` in its own process group so that Ctrl-C reaches us first and we stop it in order. */
-function startNode(name, script, env) {
-  const proc = spawn(process.execPath, [script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+function startNode(name, script, env, nodeArgs = []) {
+  const proc = spawn(process.execPath, [...nodeArgs, script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const child = { name, proc, output: [], exit: undefined };
   const keep = (chunk) => {
     for (const line of chunk.toString().split('\n')) if (line.trim()) child.output.push(line);
@@ -567,7 +567,9 @@ async function main() {
   });
   const startPlatform = async (label, timeoutMs) => {
     const startedAt = performance.now();
-    const child = startNode(`platform (${label})`, bundle, platformEnv);
+    // BENCH_PROFILE=<dir>: a V8 CPU profile of each platform process, written there when it stops.
+    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    const child = startNode(`platform (${label})`, bundle, platformEnv, profile);
     const ms = await waitUntil200(child, `${platformUrl}/readyz`, startedAt, timeoutMs);
     return { child, ms };
   };

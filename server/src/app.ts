@@ -24,7 +24,9 @@ import { version } from './lib/version.js';
 import { createAuth, type Auth } from './modules/auth/auth.js';
 import type { Commerce } from './modules/checkout/context.js';
 import { defineCommerceJobs } from './modules/checkout/jobs.js';
+import type { Licensing } from './modules/licensing/context.js';
 import { LicenseKeys } from './modules/licensing/keys.js';
+import { createLicensing } from './modules/licensing/setup.js';
 import { deliverSandboxRefund } from './modules/payments/sandbox-gateway.js';
 import { modules } from './modules/index.js';
 
@@ -53,6 +55,7 @@ declare module 'fastify' {
     storage: Storage;
     jobs: Jobs;
     licenseKeys: LicenseKeys;
+    licensing: Licensing;
     /** Checkout, payments and fulfilment's view of the platform. */
     commerce: Commerce;
   }
@@ -97,6 +100,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('jobs', jobs);
   const licenseKeys = new LicenseKeys(keyRing, options.secrets.licenseHashSecret);
   app.decorate('licenseKeys', licenseKeys);
+  const licensing = createLicensing({ db: database.db, env, live, keys: licenseKeys, keyRing, mailer: options.mailer, log });
+  app.decorate('licensing', licensing.licensing);
   const providers = createPaymentProviders(env, options.secrets, {
     sandboxDeliver: (request) => deliverSandboxRefund(commerce, request),
   });
@@ -156,12 +161,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.addHook('onReady', async () => {
     await live.start();
+    await licensing.start();
     await jobs.start();
     await commerceJobs.schedule();
   });
   app.addHook('onClose', async () => {
     commerce.local.close();
     await jobs.stop();
+    await licensing.stop();
     await live.stop();
     await storage.close();
   });

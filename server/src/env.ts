@@ -45,6 +45,15 @@ const schema = z.object({
   RAZORPAY_API_BASE: z.url().optional(),
   /** Minutes an unpaid order stays open before it is canceled and its coupon use released. */
   ORDER_EXPIRY_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
+  /** How long a licence lease (the signed token installed software keeps for offline use) lasts, in seconds (7 days). */
+  LICENSE_LEASE_SECONDS: z.coerce.number().int().min(60).max(365 * 24 * 3600).default(7 * 24 * 3600),
+  /** Public validate / activate / deactivate calls allowed per client IP per minute. */
+  LICENSE_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(300),
+  /** Public calls allowed per licence key per minute, whoever sends them. */
+  LICENSE_RATE_LIMIT_PER_KEY: z.coerce.number().int().min(1).default(60),
+  /** Seats an owner may release from the dashboard per LICENSE_RELEASE_WINDOW_HOURS (the cooldown). */
+  LICENSE_SELF_RELEASES: z.coerce.number().int().min(0).max(1000).default(3),
+  LICENSE_RELEASE_WINDOW_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
   REQUIRE_EMAIL_VERIFICATION: booleanish.default(false),
   /** Sign-in attempts allowed per IP per minute. */
   SIGN_IN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),

@@ -151,3 +151,5 @@ export const adminLicenseListQuerySchema = z.object({
   perPage: z.coerce.number().int().min(1).max(100).default(25),
 })
 export type AdminLicenseListQuery = z.input<typeof adminLicenseListQuerySchema>
+/** The list query once parsed: page and perPage filled in. */
+export type AdminLicenseListFilters = z.output<typeof adminLicenseListQuerySchema>

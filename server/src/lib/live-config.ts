@@ -11,6 +11,9 @@ export { killSwitchNames, type KillSwitchName };
 export const CONFIG_CHANNEL = 'mintreu_config';
 /** Catalogue changes (products, categories, plans): only caches care. Same name as catalog/events.ts. */
 export const CATALOG_CHANNEL = 'mintreu_catalog';
+/** Licence changes (state, seats, activations, signing keys): the licence cache listens. Same name as licensing/events.ts. */
+export const LICENSE_CHANNEL = 'mintreu_licenses';
+const channels = [CONFIG_CHANNEL, CATALOG_CHANNEL, LICENSE_CHANNEL];
 
 interface FlagState {
   enabled: boolean;
@@ -39,6 +42,8 @@ export class LiveConfig {
    */
   generation = 0;
   private releaseListeners: ((name: KillSwitchName) => void)[] = [];
+  private channelListeners = new Map<string, ((payload: string) => void)[]>();
+  private reconnectListeners: (() => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -85,6 +90,17 @@ export class LiveConfig {
     this.releaseListeners.push(listener);
   }
 
+  /** Calls `listener` with the payload of every NOTIFY on `channel` (one of the channels this class listens on). */
+  onNotify(channel: string, listener: (payload: string) => void): void {
+    if (!channels.includes(channel)) throw new Error(`LiveConfig does not listen on ${channel}`);
+    this.channelListeners.set(channel, [...(this.channelListeners.get(channel) ?? []), listener]);
+  }
+
+  /** After a lost connection notifications may have been missed: whoever caches must forget. */
+  onReconnect(listener: () => void): void {
+    this.reconnectListeners.push(listener);
+  }
+
   isEngaged(name: KillSwitchName): boolean {
     return this.switches[name];
   }
@@ -127,13 +143,14 @@ export class LiveConfig {
     client.on('error', reconnect);
     client.on('end', () => reconnect());
     client.on('notification', (message) => {
+      for (const listener of this.channelListeners.get(message.channel) ?? []) listener(message.payload ?? '');
+      if (message.channel === LICENSE_CHANNEL) return;
       this.generation++;
       if (message.channel === CONFIG_CHANNEL) this.reload().catch((error) => this.log('config reload failed', error));
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${CONFIG_CHANNEL}`);
-      await client.query(`LISTEN ${CATALOG_CHANNEL}`);
+      for (const channel of channels) await client.query(`LISTEN ${channel}`);
     } catch (error) {
       await client.end().catch(() => {});
       throw error;
@@ -146,6 +163,7 @@ export class LiveConfig {
       this.listen()
         .then(() => {
           this.generation++;
+          for (const listener of this.reconnectListeners) listener();
           return this.reload();
         })
         .catch((error) => {

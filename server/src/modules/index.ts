@@ -7,7 +7,7 @@ import { mediaAdminRoutes, mediaRoutes } from './catalog/media-routes.js';
 import { catalogAdminRoutes, catalogRoutes } from './catalog/routes.js';
 import { seoRoutes } from './catalog/seo-routes.js';
 import { sourceAdminRoutes, sourceRoutes } from './catalog/source-routes.js';
-import { licensingRoutes } from './licensing/routes.js';
+import { licensePublicRoutes, licensingAdminRoutes, licensingRoutes } from './licensing/routes.js';
 import { checkoutAdminRoutes, checkoutRoutes } from './checkout/routes.js';
 import mailboxRoutes from './mail/routes.js';
 import { sandboxGatewayRoutes, webhookAdminRoutes, webhookRoutes } from './payments/routes.js';
@@ -36,6 +36,8 @@ export const modules: { prefix: string; plugin: (app: FastifyInstance) => Promis
   { prefix: '/api', plugin: webhookRoutes },
   { prefix: '/api', plugin: sandboxGatewayRoutes },
   { prefix: '/api/admin', plugin: webhookAdminRoutes },
+  { prefix: '/api', plugin: licensePublicRoutes },
   { prefix: '/api', plugin: licensingRoutes },
+  { prefix: '/api/admin', plugin: licensingAdminRoutes },
   { prefix: '/api', plugin: apiAccessRoutes },
 ];

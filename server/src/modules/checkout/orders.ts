@@ -188,3 +188,14 @@ export async function moveOrder(
   });
   return updated!;
 }
+
+/** Id, status, total and date of many orders in one query: for pages that link to an order (licences). */
+export async function orderSummaries(db: DbOrTx, ids: string[]) {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Map<string, { id: string; status: OrderStatus; total: number; currency: string; createdAt: string }>();
+  const rows = await db
+    .select({ id: orders.id, status: orders.status, total: orders.total, currency: orders.currency, createdAt: orders.createdAt })
+    .from(orders)
+    .where(inArray(orders.id, unique));
+  return new Map(rows.map((r) => [r.id, { ...r, status: r.status as OrderStatus, createdAt: r.createdAt.toISOString() }]));
+}

@@ -228,7 +228,7 @@ describe('licences', () => {
         id: mine[2]!.id, key: mine[2]!.key, productId: product.id, productSlug: product.slug, productTitle: 'Vue Dashboard',
         type: 'free_attribution', status: 'active', usageCount: 0, maxUsage: null, expiresAt: null, activations: [],
         attribution: { required: true, text: 'Made with Vue Dashboard by Mintreu' }, orderId: null, planId: null,
-        createdAt: expect.any(String),
+        createdAt: expect.any(String), releases: { limit: 3, remaining: 3, windowHours: 24, nextAt: null },
       });
       expect(new Date(body.data[2].expiresAt).getTime()).toBeGreaterThan(Date.now() + 29 * dayMs);
       expect(body.data[1].maxUsage).toBe(5);

@@ -1,29 +1,169 @@
-import type { FastifyInstance } from 'fastify';
+import {
+  activateLicenseBodySchema, adminLicenseGrantSchema, adminLicenseListQuerySchema, adminLicenseRevokeSchema,
+  adminLicenseUpdateSchema, deactivateLicenseBodySchema, releaseAllConfirmSchema, validateLicenseBodySchema,
+} from '@mintreu/contracts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { license, licenseList, licenseParams, listLicensesQuery } from './schema.js';
+import { z } from 'zod';
+import { AppError } from '../../lib/errors.js';
+import { RateLimiter } from '../../lib/rate-limit.js';
+import * as admin from './admin.js';
+import * as check from './check.js';
+import { normaliseLicenseKey } from './keys.js';
+import {
+  activationParams, adminLicenseDetail, adminLicenseGrantResult, adminLicenseList, adminReleaseBody, leasePublicKey,
+  license, licenseCheckResult, licenseList, licenseParams, listLicensesQuery, releaseAllRequested,
+} from './schema.js';
+import * as selfService from './self-service.js';
 import * as licensing from './service.js';
 
-/** The customer's own licences. Activation, validation and the admin routes come later. */
+const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
+
+/**
+ * The public licence API for installed software: no session, rate limited per client address and per key
+ * (whether or not the key exists, so probing for keys is limited the same way). JSON or form-encoded bodies.
+ */
+export async function licensePublicRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const perIp = new RateLimiter(app.env.LICENSE_RATE_LIMIT_PER_IP, 60_000);
+  const perKey = new RateLimiter(app.env.LICENSE_RATE_LIMIT_PER_KEY, 60_000);
+
+  // Scripts and old HTTP clients post forms: `key=…&fingerprint=…`. Only this plugin's routes accept them.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  const limit = (request: FastifyRequest, reply: FastifyReply) => {
+    const byIp = perIp.hit(`ip:${request.ip}`);
+    const key = typeof (request.body as { key?: unknown } | undefined)?.key === 'string' ? normaliseLicenseKey((request.body as { key: string }).key).slice(0, 32) : '';
+    const byKey = key ? perKey.hit(`key:${key}`) : null;
+    const tightest = byKey && byKey.remaining < byIp.remaining ? { ...byKey, limit: perKey.limit } : { ...byIp, limit: perIp.limit };
+    reply.header('ratelimit-limit', tightest.limit).header('ratelimit-remaining', tightest.remaining).header('ratelimit-reset', tightest.resetSeconds);
+    const refused = !byIp.allowed ? byIp : byKey && !byKey.allowed ? byKey : null;
+    if (refused) {
+      throw new AppError('RATE_LIMITED', 'Too many licence checks. Slow down and try again shortly.', {
+        headers: { 'retry-after': String(refused.resetSeconds) },
+      });
+    }
+  };
+
+  /** The outcome, serialised once without a second pass through the response schema (this is the hot path). */
+  const send = (reply: FastifyReply, result: unknown) => reply.header('cache-control', 'no-store').type('application/json').serializer(JSON.stringify).send(result);
+  const publicRoute = (summary: string, body: z.ZodType) => ({
+    config: { access: 'public' as const },
+    preHandler: limit,
+    schema: { tags: ['licenses'], summary, body, response: { 200: licenseCheckResult } },
+  });
+
+  app.post('/licenses/validate', publicRoute('Validate a licence key, optionally for one activation', validateLicenseBodySchema),
+    async (request, reply) => send(reply, await check.validateLicense(app.licensing, request.body as z.infer<typeof validateLicenseBodySchema>, request.ip)));
+
+  app.post('/licenses/activate', publicRoute('Activate a licence on a machine (fingerprint) or site (domain)', activateLicenseBodySchema),
+    async (request, reply) => send(reply, await check.activateLicense(app.licensing, request.body as z.infer<typeof activateLicenseBodySchema>, request.actor)));
+
+  app.post('/licenses/deactivate', publicRoute('Deactivate an activation, freeing its seat', deactivateLicenseBodySchema),
+    async (request, reply) => send(reply, await check.deactivateLicense(app.licensing, request.body as z.infer<typeof deactivateLicenseBodySchema>, request.actor)));
+
+  app.get(
+    '/licenses/public-key',
+    { config: { access: 'public' }, schema: { tags: ['licenses'], summary: 'The Ed25519 public key (JWK) that verifies leases, with every key still in use', response: { 200: leasePublicKey } } },
+    async (_request, reply) => {
+      const keys = app.licensing.leases.publicKeys();
+      reply.header('cache-control', 'public, max-age=300');
+      return { ...keys[0]!, keys };
+    },
+  );
+}
+
+/** The customer's own licences and seats. */
 export async function licensingRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const customer = { access: 'customer' as const };
+  const policy = () => selfService.releasePolicyOf(app.licensing);
 
   app.get(
     '/licenses',
     { config: customer, schema: { tags: ['licenses'], summary: 'My licences, newest first', querystring: listLicensesQuery, response: { 200: licenseList } } },
     async (request, reply) => {
       // The answer carries licence keys: no cache may keep it.
-      reply.header('cache-control', 'no-store');
-      return licensing.listOwnLicenses(app.db, app.licenseKeys, request.actor.user!.id, request.query);
+      noStore(reply);
+      return licensing.listOwnLicenses(app.db, app.licenseKeys, request.actor.user!.id, request.query, policy());
     },
   );
 
   app.get(
     '/licenses/:id',
-    { config: customer, schema: { tags: ['licenses'], summary: 'One of my licences, with its key', params: licenseParams, response: { 200: license } } },
+    { config: customer, schema: { tags: ['licenses'], summary: 'One of my licences, with its key and activations', params: licenseParams, response: { 200: license } } },
     async (request, reply) => {
-      reply.header('cache-control', 'no-store');
-      return licensing.getOwnLicense(app.db, app.licenseKeys, request.actor.user!.id, request.params.id);
+      noStore(reply);
+      return licensing.getOwnLicense(app.db, app.licenseKeys, request.actor.user!.id, request.params.id, policy());
     },
   );
+
+  app.post(
+    '/licenses/:id/activations/:activationId/release',
+    {
+      config: customer,
+      schema: {
+        tags: ['licenses'],
+        summary: 'Free the seat of one of my activations (limited per rolling window: 429 with details.nextAt past it)',
+        params: activationParams,
+        response: { 200: license },
+      },
+    },
+    async (request, reply) => {
+      noStore(reply);
+      return selfService.releaseOwnActivation(app.licensing, request.actor.user!.id, request.params.id, request.params.activationId, request.actor);
+    },
+  );
+
+  app.post(
+    '/licenses/:id/activations/release-all',
+    { config: customer, schema: { tags: ['licenses'], summary: 'Email me a link that releases every seat of this licence', params: licenseParams, response: { 202: releaseAllRequested } } },
+    async (request, reply) => {
+      const user = request.actor.user!;
+      reply.code(202);
+      return selfService.requestReleaseAll(app.licensing, user, request.params.id);
+    },
+  );
+
+  app.post(
+    '/licenses/:id/activations/release-all/confirm',
+    {
+      config: customer,
+      schema: { tags: ['licenses'], summary: 'Confirm, with the emailed token, releasing every seat', params: licenseParams, body: releaseAllConfirmSchema, response: { 200: license } },
+    },
+    async (request, reply) => {
+      noStore(reply);
+      return selfService.confirmReleaseAll(app.licensing, request.actor.user!.id, request.params.id, request.body.token, request.actor);
+    },
+  );
+}
+
+/** The admin panel's licences. */
+export async function licensingAdminRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const config = { access: 'admin' as const };
+  const tags = ['admin'];
+
+  app.get('/licenses', { config, schema: { tags, summary: 'Find licences', querystring: adminLicenseListQuerySchema, response: { 200: adminLicenseList } } },
+    async (request) => admin.listAdminLicenses(app.licensing, request.query));
+
+  app.get('/licenses/:id', { config, schema: { tags, summary: 'A licence with its activations, validations and order', params: licenseParams, response: { 200: adminLicenseDetail } } },
+    async (request) => admin.getAdminLicense(app.licensing, request.params.id));
+
+  app.post('/licenses', { config, schema: { tags, summary: 'Grant a licence by hand (the key is shown once)', body: adminLicenseGrantSchema, response: { 201: adminLicenseGrantResult } } },
+    async (request, reply) => {
+      noStore(reply).code(201);
+      return admin.grantLicense(app.licensing, request.body, request.actor);
+    });
+
+  app.patch('/licenses/:id', { config, schema: { tags, summary: 'Suspend, reinstate, change seats or expiry, reset usage', params: licenseParams, body: adminLicenseUpdateSchema, response: { 200: adminLicenseDetail } } },
+    async (request) => admin.updateLicense(app.licensing, request.params.id, request.body, request.actor));
+
+  app.post('/licenses/:id/revoke', { config, schema: { tags, summary: 'Revoke a licence for good (its API keys too)', params: licenseParams, body: adminLicenseRevokeSchema, response: { 200: adminLicenseDetail } } },
+    async (request) => admin.revokeLicense(app.licensing, request.params.id, request.body.reason, request.actor));
+
+  app.post('/licenses/:id/activations/:activationId/release', { config, schema: { tags, summary: 'Free the seat of an activation', params: activationParams, body: adminReleaseBody, response: { 200: adminLicenseDetail } } },
+    async (request) => admin.adminReleaseActivation(app.licensing, request.params.id, request.params.activationId, request.body.reason, request.actor));
 }

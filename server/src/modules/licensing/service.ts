@@ -1,7 +1,7 @@
 import {
-  licenseTypes, licenseTypeTerms, type License, type LicenseStatus, type LicenseType,
+  licenseTypes, licenseTypeTerms, type License, type LicenseActivation, type LicenseStatus, type LicenseType,
 } from '@mintreu/contracts';
-import { and, asc, count, desc, eq, inArray, ne } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNull, ne } from 'drizzle-orm';
 import { inTransaction, type DbOrTx } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
 import { recordAudit } from '../../lib/audit.js';
@@ -10,8 +10,9 @@ import { newId } from '../../lib/ids.js';
 import { listPlans } from '../catalog/plans.js';
 import { getProductById } from '../catalog/products.js';
 import { products } from '../catalog/tables.js';
+import { LICENSE_ISSUED, notifyLicenseChange } from './events.js';
 import type { LicenseKeys } from './keys.js';
-import { licenses } from './tables.js';
+import { licenseActivations, licenses } from './tables.js';
 
 export type LicenseRow = typeof licenses.$inferSelect;
 /** What a licence shows of its product. */
@@ -40,6 +41,10 @@ export interface IssueLicenseInput {
   maxUsage?: number | null;
   /** The product as the caller already has it (fulfilment's order item): spares looking it up again. */
   product?: { id: string; title: string };
+  /** Why (an admin grant); kept on the audit event. */
+  reason?: string | null;
+  /** `license.grant` for an admin's grant; `license.issue` (default) for fulfilment. */
+  auditAction?: 'license.issue' | 'license.grant';
 }
 
 export const defaultAttributionText = (productTitle: string) => `Made with ${productTitle} by Mintreu`;
@@ -106,15 +111,18 @@ export async function issueLicense(
       .returning();
     // Never the key, nor its hash or ciphertext: the hint is enough to recognise it.
     await recordAudit(tx, actor, {
-      action: 'license.issue',
+      action: input.auditAction ?? 'license.issue',
       entityType: 'license',
       entityId: row!.id,
+      reason: input.reason ?? null,
       after: {
         id: row!.id, keyHint: row!.keyHint, type: row!.type, productId: row!.productId, planId: row!.planId,
         orderId: row!.orderId, orderItemId: row!.orderItemId, userId: row!.userId, maxUsage: row!.maxUsage,
         expiresAt: row!.expiresAt,
       },
     });
+    // A key someone tried before it existed may be remembered as unknown: every instance forgets those.
+    await notifyLicenseChange(tx, LICENSE_ISSUED);
     return { id: row!.id, key };
   });
 }
@@ -144,6 +152,7 @@ export async function revokeLicensesOfOrder(db: DbOrTx, orderId: string, reason:
         action: 'license.revoke', entityType: 'license', entityId: row.id, reason,
         before: { state: row.state }, after: { state: 'revoked', orderId },
       });
+      await notifyLicenseChange(tx, row.id);
     }
     return ids;
   });
@@ -173,8 +182,44 @@ export function licenseStatus(
   return 'active';
 }
 
+/** How many seats an owner may release from the dashboard, per rolling window (the cooldown). */
+export interface ReleasePolicy {
+  limit: number;
+  windowHours: number;
+}
+
+export const defaultReleasePolicy: ReleasePolicy = { limit: 3, windowHours: 24 };
+
+type ActivationRow = typeof licenseActivations.$inferSelect;
+
+export function presentActivation(row: ActivationRow): LicenseActivation {
+  return {
+    id: row.id,
+    name: row.name,
+    fingerprint: row.fingerprint,
+    domain: row.domain,
+    createdAt: row.createdAt.toISOString(),
+    lastValidatedAt: row.lastValidatedAt?.toISOString() ?? null,
+    usesSeat: row.usesSeat,
+  };
+}
+
+/** What the owner's release budget looks like now, from the times of their recent releases (oldest first). */
+export function releaseBudget(recent: Date[], policy: ReleasePolicy, now = new Date()): License['releases'] {
+  const remaining = Math.max(0, policy.limit - recent.length);
+  const windowMs = policy.windowHours * 60 * 60 * 1000;
+  // When nothing is left, the next release frees up as the oldest one in the window leaves it.
+  const nextAt = remaining === 0 && recent.length ? new Date(recent[0]!.getTime() + windowMs) : null;
+  return { limit: policy.limit, remaining, windowHours: policy.windowHours, nextAt: nextAt && nextAt > now ? nextAt.toISOString() : null };
+}
+
 /** The API's licence shape (API.md "Licences"), with the key decrypted for its owner. */
-export function presentLicense(row: LicenseRow, product: LicenseProduct, keys: LicenseKeys): License {
+export function presentLicense(
+  row: LicenseRow,
+  product: LicenseProduct,
+  keys: LicenseKeys,
+  extra: { activations?: ActivationRow[]; releases?: License['releases'] } = {},
+): License {
   const type = row.type as LicenseType;
   const text = typeof row.meta.attributionText === 'string' ? row.meta.attributionText : null;
   return {
@@ -188,13 +233,45 @@ export function presentLicense(row: LicenseRow, product: LicenseProduct, keys: L
     usageCount: row.usageCount,
     maxUsage: row.maxUsage,
     expiresAt: row.expiresAt?.toISOString() ?? null,
-    // Activations come with the activation endpoints.
-    activations: [],
+    activations: (extra.activations ?? []).map(presentActivation),
     attribution: { required: licenseTypeTerms[type]?.requiresAttribution ?? false, text },
     orderId: row.orderId,
     planId: row.planId,
     createdAt: row.createdAt.toISOString(),
+    releases: extra.releases ?? releaseBudget([], defaultReleasePolicy),
   };
+}
+
+/** Live activations of many licences, oldest first, in one query. */
+export async function liveActivationsOf(db: DbOrTx, licenseIds: string[]): Promise<Map<string, ActivationRow[]>> {
+  const byLicense = new Map<string, ActivationRow[]>(licenseIds.map((id) => [id, []]));
+  if (licenseIds.length === 0) return byLicense;
+  const rows = await db
+    .select()
+    .from(licenseActivations)
+    .where(and(inArray(licenseActivations.licenseId, licenseIds), isNull(licenseActivations.releasedAt)))
+    .orderBy(asc(licenseActivations.createdAt), asc(licenseActivations.id));
+  for (const row of rows) byLicense.get(row.licenseId)?.push(row);
+  return byLicense;
+}
+
+/** The owner's recent seat releases of many licences (only those that freed a seat), oldest first. */
+export async function recentOwnerReleases(db: DbOrTx, licenseIds: string[], policy: ReleasePolicy): Promise<Map<string, Date[]>> {
+  const byLicense = new Map<string, Date[]>(licenseIds.map((id) => [id, []]));
+  if (licenseIds.length === 0) return byLicense;
+  const since = new Date(Date.now() - policy.windowHours * 60 * 60 * 1000);
+  const rows = await db
+    .select({ licenseId: licenseActivations.licenseId, releasedAt: licenseActivations.releasedAt })
+    .from(licenseActivations)
+    .where(and(
+      inArray(licenseActivations.licenseId, licenseIds),
+      eq(licenseActivations.releasedBy, 'owner'),
+      eq(licenseActivations.usesSeat, true),
+      gt(licenseActivations.releasedAt, since),
+    ))
+    .orderBy(asc(licenseActivations.releasedAt));
+  for (const row of rows) byLicense.get(row.licenseId)?.push(row.releasedAt!);
+  return byLicense;
 }
 
 /**
@@ -218,6 +295,7 @@ export async function listOwnLicenses(
   keys: LicenseKeys,
   userId: string,
   input: { page: number; perPage: number },
+  policy: ReleasePolicy = defaultReleasePolicy,
 ): Promise<{ data: License[]; meta: { page: number; perPage: number; total: number } }> {
   const where = eq(licenses.userId, userId);
   const [rows, totals] = await Promise.all([
@@ -227,19 +305,36 @@ export async function listOwnLicenses(
       .offset((input.page - 1) * input.perPage),
     db.select({ total: count() }).from(licenses).where(where),
   ]);
-  const byId = await productSummaries(db, rows.map((r) => r.productId));
+  const ids = rows.map((r) => r.id);
+  const [byId, activations, releases] = await Promise.all([
+    productSummaries(db, rows.map((r) => r.productId)),
+    liveActivationsOf(db, ids),
+    recentOwnerReleases(db, ids, policy),
+  ]);
   return {
-    data: rows.map((row) => presentLicense(row, byId.get(row.productId)!, keys)),
+    data: rows.map((row) => presentLicense(row, byId.get(row.productId)!, keys, {
+      activations: activations.get(row.id), releases: releaseBudget(releases.get(row.id) ?? [], policy),
+    })),
     meta: { page: input.page, perPage: input.perPage, total: totals[0]?.total ?? 0 },
   };
 }
 
 /** One of the customer's own licences. Someone else's answers 404 like a missing one: existence is not revealed. */
-export async function getOwnLicense(db: DbOrTx, keys: LicenseKeys, userId: string, id: string): Promise<License> {
+export async function getOwnLicense(
+  db: DbOrTx,
+  keys: LicenseKeys,
+  userId: string,
+  id: string,
+  policy: ReleasePolicy = defaultReleasePolicy,
+): Promise<License> {
   const [row] = await db.select().from(licenses).where(and(eq(licenses.id, id), eq(licenses.userId, userId)));
   if (!row) throw notFound('Licence');
-  const product = await getProductById(db, row.productId);
-  return presentLicense(row, product, keys);
+  const [product, activations, releases] = await Promise.all([
+    getProductById(db, row.productId),
+    liveActivationsOf(db, [row.id]),
+    recentOwnerReleases(db, [row.id], policy),
+  ]);
+  return presentLicense(row, product, keys, { activations: activations.get(row.id), releases: releaseBudget(releases.get(row.id) ?? [], policy) });
 }
 
 /** A licence without its key: for order pages, receipts and admin lists. */
