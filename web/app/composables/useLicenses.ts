@@ -54,7 +54,7 @@ export const licenseStatusInfo: Record<LicenseStatus, { label: string; color: Ba
   disabled: { label: 'Suspended', color: 'warning', icon: 'i-lucide-pause', description: 'Suspended by the seller; contact support.' },
   expired: { label: 'Expired', color: 'neutral', icon: 'i-lucide-calendar-x', description: 'The licence has passed its expiry date.' },
   usage_limit: { label: 'All activations used', color: 'warning', icon: 'i-lucide-gauge', description: 'Every activation is in use; release one to use it elsewhere.' },
-  revoked: { label: 'Revoked', color: 'error', icon: 'i-lucide-circle-x', description: 'Revoked after a refund or dispute.' },
+  revoked: { label: 'Revoked', color: 'error', icon: 'i-lucide-circle-x', description: 'Revoked by the seller (after a refund, a dispute or a review): it cannot be used again.' },
 }
 
 /** "1 activation", "5 activations", "Unlimited activations". */
