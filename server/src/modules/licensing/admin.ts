@@ -14,7 +14,8 @@ import { products } from '../catalog/tables.js';
 import { orderSummaries } from '../checkout/orders.js';
 import { releaseActivation } from './check.js';
 import type { Licensing } from './context.js';
-import { notifyLicenseChange } from './events.js';
+import { LEASE_KEYS_ROTATED, notifyLicenseChange } from './events.js';
+import { rotateLeaseKey } from './leases.js';
 import { looksLikeLicenseKey } from './keys.js';
 import { releaseAllIn } from './self-service.js';
 import { issueLicense, licenseStatus, presentActivation, type LicenseRow } from './service.js';
@@ -240,4 +241,21 @@ export async function adminReleaseActivation(l: Licensing, id: string, activatio
     if (!exists) throw notFound('Activation');
   }
   return getAdminLicense(l, id);
+}
+
+/**
+ * Retires the lease signing key and starts signing with a new one, on every instance. Leases signed with the old
+ * key keep verifying: it stays in the published key set until the longest of them has expired.
+ */
+export async function rotateLeaseSigningKey(l: Licensing, reason: string, actor: Actor): Promise<{ kid: string }> {
+  const kid = await withDeferredAudit(l.db, async (tx) => {
+    const previous = l.leases.currentKid;
+    const next = await rotateLeaseKey(tx, l.keyRing);
+    await recordAudit(tx, actor, { action: 'license.lease_key_rotate', entityType: 'lease_key', entityId: next, reason, before: { kid: previous }, after: { kid: next } });
+    await notifyLicenseChange(tx, LEASE_KEYS_ROTATED);
+    return next;
+  });
+  await l.leases.load();
+  l.cache.clear();
+  return { kid };
 }

@@ -1,6 +1,7 @@
 import type { Mailer } from '../../adapters/email/index.js';
 import type { Db } from '../../db/client.js';
 import type { Env } from '../../env.js';
+import type { KeyRing } from '../../lib/crypto.js';
 import type { LiveConfig } from '../../lib/live-config.js';
 import type { LicenseCache } from './cache.js';
 import type { LicenseKeys } from './keys.js';
@@ -13,6 +14,7 @@ export interface Licensing {
   env: Env;
   live: LiveConfig;
   keys: LicenseKeys;
+  keyRing: KeyRing;
   cache: LicenseCache;
   leases: LeaseSigner;
   validations: ValidationLog;

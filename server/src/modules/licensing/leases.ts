@@ -107,7 +107,7 @@ async function createSigningKey(db: DbOrTx, keyRing: KeyRing): Promise<void> {
  * Retires the current signing key and creates its successor in one transaction. Leases signed with the old
  * key stay verifiable: it remains published until they have all expired. Returns the new key id.
  */
-export async function rotateLeaseKey(db: Db, keyRing: KeyRing): Promise<string> {
+export async function rotateLeaseKey(db: DbOrTx, keyRing: KeyRing): Promise<string> {
   return db.transaction(async (tx) => {
     await tx.update(leaseSigningKeys).set({ retiredAt: new Date() }).where(isNull(leaseSigningKeys.retiredAt));
     await createSigningKey(tx, keyRing);

@@ -33,7 +33,8 @@ export async function licensePublicRoutes(fastify: FastifyInstance) {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
-  const limit = (request: FastifyRequest, reply: FastifyReply) => {
+  // async: a preHandler that neither takes `done` nor returns a promise would leave the request hanging.
+  const limit = async (request: FastifyRequest, reply: FastifyReply) => {
     const byIp = perIp.hit(`ip:${request.ip}`);
     const key = typeof (request.body as { key?: unknown } | undefined)?.key === 'string' ? normaliseLicenseKey((request.body as { key: string }).key).slice(0, 32) : '';
     const byKey = key ? perKey.hit(`key:${key}`) : null;
@@ -163,6 +164,9 @@ export async function licensingAdminRoutes(fastify: FastifyInstance) {
 
   app.post('/licenses/:id/revoke', { config, schema: { tags, summary: 'Revoke a licence for good (its API keys too)', params: licenseParams, body: adminLicenseRevokeSchema, response: { 200: adminLicenseDetail } } },
     async (request) => admin.revokeLicense(app.licensing, request.params.id, request.body.reason, request.actor));
+
+  app.post('/licenses/lease-keys/rotate', { config, schema: { tags, summary: 'Sign leases with a new key from now on (old leases keep verifying)', body: adminReleaseBody, response: { 200: z.object({ kid: z.string() }) } } },
+    async (request) => admin.rotateLeaseSigningKey(app.licensing, request.body.reason, request.actor));
 
   app.post('/licenses/:id/activations/:activationId/release', { config, schema: { tags, summary: 'Free the seat of an activation', params: activationParams, body: adminReleaseBody, response: { 200: adminLicenseDetail } } },
     async (request) => admin.adminReleaseActivation(app.licensing, request.params.id, request.params.activationId, request.body.reason, request.actor));

@@ -28,7 +28,7 @@ export function createLicensing(deps: {
   const cache = new LicenseCache(db, { ttlMs: 60_000, negativeTtlMs: 10_000, maxEntries: 50_000 });
   const leases = new LeaseSigner(db, deps.keyRing, env.PUBLIC_URL, env.LICENSE_LEASE_SECONDS);
   const validations = new ValidationLog(db, 2_000, log);
-  const licensing: Licensing = { db, env, live, keys: deps.keys, cache, leases, validations, mailer: deps.mailer };
+  const licensing: Licensing = { db, env, live, keys: deps.keys, keyRing: deps.keyRing, cache, leases, validations, mailer: deps.mailer };
 
   live.onNotify(LICENSE_CHANNEL, (payload) => {
     if (payload === LICENSE_ISSUED) cache.forgetUnknown();

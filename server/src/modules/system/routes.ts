@@ -46,7 +46,12 @@ export default async function systemRoutes(fastify: FastifyInstance) {
         response: { 200: killSwitch },
       },
     },
-    async (request) => system.setKillSwitch(app.db, { name: request.params.name, ...request.body }, request.actor),
+    async (request) => {
+      const result = await system.setKillSwitch(app.db, { name: request.params.name, ...request.body }, request.actor);
+      // This instance acts on the change before answering; the others hear it through NOTIFY.
+      await app.live.reload();
+      return result;
+    },
   );
 
   app.get(
