@@ -197,16 +197,21 @@ async function deliverLocal(ctx: DeliveryContext, d: Delivery) {
  * destroys the file stream when the response closes early, which closes its file handle.
  */
 function track(ctx: DeliveryContext, d: Delivery, logId: string | null, length: number | null, readSoFar: () => number) {
+  if (!logId) return;
   const res = d.reply.raw;
-  res.once('close', () => {
-    if (!logId) return;
-    const completed = res.writableFinished;
+  let recorded = false;
+  const record = (completed: boolean) => {
+    if (recorded) return;
+    recorded = true;
     const sent = Math.max(0, readSoFar() - res.writableLength);
     const bytesSent = completed ? (length ?? sent) : Math.min(length ?? sent, sent);
     finishLog(ctx.db, logId, { completed, bytesSent }).catch((error: unknown) => {
       d.request.log.warn({ err: error }, 'download: could not record how a delivery ended');
     });
-  });
+  };
+  res.once('finish', () => record(true));
+  // 'close' without 'finish' (checked a turn later, as some servers emit them back to back): it stopped part-way.
+  res.once('close', () => setImmediate(() => record(res.writableFinished)));
 }
 
 async function deliverRemote(ctx: DeliveryContext, d: Delivery & { fileName: string }) {
