@@ -4,7 +4,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { contentDisposition, ObjectNotFoundError } from '../../adapters/storage/index.js';
 import type { Db } from '../../db/client.js';
-import type { Actor } from '../../lib/actor.js';
 import { AppError } from '../../lib/errors.js';
 import type { LiveConfig } from '../../lib/live-config.js';
 import { getProductById } from '../catalog/products.js';
