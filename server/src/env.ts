@@ -101,7 +101,7 @@ const schema = z.object({
    * Behind nginx: local files are handed to it with `X-Accel-Redirect: <prefix><storage key>` (sendfile, zero-copy)
    * instead of being streamed by this process. Map the prefix to STORAGE_DIR with an `internal` location.
    */
-  DOWNLOAD_ACCEL_REDIRECT_PREFIX: z.string().regex(/^\/[A-Za-z0-9._\/-]*\/$/, 'must start and end with /').optional(),
+  DOWNLOAD_ACCEL_REDIRECT_PREFIX: z.string().regex(/^\/[A-Za-z0-9._/-]*\/$/, 'must start and end with /').optional(),
 }).superRefine((env, ctx) => {
   if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) {
     ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when STORAGE_DRIVER=s3' });
