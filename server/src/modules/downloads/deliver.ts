@@ -27,7 +27,7 @@ export interface DeliveryContext extends ProviderContext {
 }
 
 /** Read size of a streamed file: large enough for few syscalls, small enough that 20 parallel downloads stay light. */
-const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = 64 * 1024;
 
 type TokenRow = typeof downloadTokens.$inferSelect;
 
