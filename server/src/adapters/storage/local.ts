@@ -111,19 +111,19 @@ export function localStorage(rootDir: string): Storage {
         await handle.close();
         throw new ObjectNotFoundError(key);
       }
-      let taken = false;
+      let closed = false;
       return {
         size: info.size,
         lastModified: info.mtime,
         version: `${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}-${info.ino.toString(16)}`,
-        stream(range, highWaterMark) {
-          if (taken) throw new Error('openFile: stream() was already called');
-          taken = true;
-          return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark, autoClose: true });
+        async read(buffer, length, position) {
+          const { bytesRead } = await handle.read(buffer, 0, length, position);
+          return bytesRead;
         },
         async close() {
-          if (!taken) await handle.close().catch(() => {});
-          taken = true;
+          if (closed) return;
+          closed = true;
+          await handle.close().catch(() => {});
         },
       };
     },

@@ -41,9 +41,9 @@ export interface Storage {
   /** Removes the object; removing a missing one is not an error. */
   delete(key: string): Promise<void>;
   /**
-   * Opens a stored file for serving (local only): its size and dates as of the open, and streams of its bytes
-   * that read through the one handle, so a file replaced meanwhile cannot mix with the headers. Rejects with
-   * ObjectNotFoundError. The caller must end with `close()` unless a stream took the handle over.
+   * Opens a stored file for serving (local only): its size and dates as of the open, and reads through the one
+   * handle, so a file replaced meanwhile cannot mix with the headers. Rejects with ObjectNotFoundError. The caller
+   * must end with `close()`.
    */
   openFile?(key: string): Promise<OpenedFile>;
   /** A short-lived URL that downloads the object directly from the store (S3 only). */
@@ -57,11 +57,9 @@ export interface OpenedFile {
   lastModified: Date;
   /** Changes whenever the file is replaced or rewritten: size, modification time and inode. */
   version: string;
-  /**
-   * The bytes (or an inclusive range of them). The stream owns the handle from then on and closes it when it
-   * ends, fails or is destroyed; call at most once.
-   */
-  stream(range?: ByteRange, highWaterMark?: number): Readable;
+  /** Reads up to `length` bytes at `position` into `buffer` (from its start); resolves with the bytes read. */
+  read(buffer: Buffer, length: number, position: number): Promise<number>;
+  /** Closes the handle; again is harmless. */
   close(): Promise<void>;
 }
 

@@ -1,5 +1,4 @@
-import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { contentDisposition, ObjectNotFoundError } from '../../adapters/storage/index.js';
@@ -13,6 +12,7 @@ import type { DownloadCounter } from './counters.js';
 import { finishLog, writeLog, type LogInput } from './logs.js';
 import { resolveRemote, SourceUnavailableError, type ProviderContext } from './providers.js';
 import { ifRangeMatches, parseRange } from './ranges.js';
+import { sendFileRange, type SendOutcome } from './send-file.js';
 import { deliveryFileName, licenseAllowsDownload } from './service.js';
 import { downloadTokens } from './tables.js';
 import { hashDownloadToken, isTokenShaped } from './tokens.js';
@@ -25,9 +25,6 @@ export interface DeliveryContext extends ProviderContext {
   accelPrefix: string | null;
   counter: DownloadCounter;
 }
-
-/** Read size of a streamed file: large enough for few syscalls, small enough that 20 parallel downloads stay light. */
-const CHUNK_BYTES = 64 * 1024;
 
 type TokenRow = typeof downloadTokens.$inferSelect;
 
@@ -185,15 +182,30 @@ async function deliverLocal(ctx: DeliveryContext, d: Delivery) {
     if (logId) await finishLog(ctx.db, logId, { completed: true, bytesSent: 0 });
     return reply.send('');
   }
-  const stream = file.stream(range, CHUNK_BYTES) as Readable & { bytesRead: number };
-  track(ctx, d, logId, length, () => stream.bytesRead - stream.readableLength);
-  return reply.send(stream);
+  // The bytes go straight to the socket from reused buffers (send-file.ts), with the headers Fastify collected.
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+  let outcome: SendOutcome = { completed: false, bytesSent: 0 };
+  try {
+    outcome = await sendFileRange(file, res, range?.start ?? 0, range?.end ?? file.size - 1);
+  } catch (error) {
+    d.request.log.warn({ err: error, sourceId: source.id }, 'download: reading the file failed mid-way');
+  } finally {
+    await file.close();
+    if (logId) {
+      await finishLog(ctx.db, logId, outcome).catch((error: unknown) => {
+        d.request.log.warn({ err: error }, 'download: could not record how a delivery ended');
+      });
+    }
+  }
+  return reply;
 }
 
 /**
- * Records how a streamed response ended, once the response closes: completed when every byte was handed to the
- * socket, failed (INTERRUPTED) with the bytes that went out when the client left or the stream broke. Fastify
- * destroys the file stream when the response closes early, which closes its file handle.
+ * Records how a passed-through response ended, once the response closes: completed when every byte was handed to
+ * the socket, failed (INTERRUPTED) with the bytes that went out when the client left or the upstream broke.
+ * Fastify destroys the upstream stream when the response closes early.
  */
 function track(ctx: DeliveryContext, d: Delivery, logId: string | null, length: number | null, readSoFar: () => number) {
   if (!logId) return;
