@@ -150,7 +150,7 @@ http {
  */
 export async function runDownloadBench(ctx, options) {
   const fileBytes = options.fileBytes ?? GiB;
-  const runs = options.runs ?? 3;
+  const runs = options.runs ?? 5;
   const parallel = options.parallel ?? DOWNLOAD_TARGETS.parallel;
 
   // The file lives in the platform's storage directory (DATA_DIR/files), which the bench deletes when it ends.

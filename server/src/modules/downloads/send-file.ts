@@ -3,8 +3,8 @@ import type { OpenedFile } from '../../adapters/storage/index.js';
 
 /** Bytes read and written per step: few syscalls, and 20 downloads at once hold under 20 MB of buffers. */
 export const CHUNK_BYTES = 256 * 1024;
-/** Writes in flight per download: one being flushed while the next is read, and one more for slack. */
-const IN_FLIGHT = 2;
+/** Writes in flight per download: the socket always has the next chunk while one more is read. */
+const IN_FLIGHT = 3;
 
 /**
  * Buffers are reused rather than allocated per chunk: a download allocates nothing as it goes, so memory stays
@@ -31,28 +31,35 @@ export interface SendOutcome {
  * The file handle is the caller's to close (always, whatever happened).
  */
 export async function sendFileRange(file: OpenedFile, res: ServerResponse, start: number, end: number): Promise<SendOutcome> {
+  // Whatever waits on the socket is released when the response closes (one listener, nothing left behind).
   let closed = res.destroyed;
-  let wake: () => void = () => {};
-  const whenClosed = new Promise<void>((resolve) => {
-    wake = resolve;
-  });
+  const waiting = new Set<() => void>();
   const onClose = () => {
     closed = true;
-    wake();
+    for (const release of waiting) release();
+    waiting.clear();
   };
   res.once('close', onClose);
-  if (closed) wake();
+  const untilDone = (begin: (done: () => void) => void) => new Promise<void>((resolve) => {
+    if (closed) return resolve();
+    const done = () => {
+      waiting.delete(done);
+      resolve();
+    };
+    waiting.add(done);
+    begin(done);
+  });
 
   let bytesSent = 0;
   let position = start;
   const inFlight: Promise<void>[] = [];
-  const write = (buffer: Buffer, length: number) => new Promise<void>((resolve) => {
+  const write = (buffer: Buffer, length: number) => untilDone((done) => {
     res.write(length === buffer.length ? buffer : buffer.subarray(0, length), (error) => {
       if (!error) {
         bytesSent += length;
         give(buffer);
       }
-      resolve();
+      done();
     });
   });
 
@@ -73,15 +80,12 @@ export async function sendFileRange(file: OpenedFile, res: ServerResponse, start
       position += read;
       if (closed) break;
       inFlight.push(write(buffer, read));
-      if (inFlight.length >= IN_FLIGHT) await Promise.race([inFlight.shift()!, whenClosed]);
+      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
     }
-    if (!closed) await Promise.race([Promise.all(inFlight), whenClosed]);
+    await Promise.all(inFlight);
     const whole = position > end && !closed;
-    if (whole) {
-      await Promise.race([new Promise<void>((resolve) => res.end(resolve)), whenClosed]);
-    } else if (!closed) {
-      res.destroy(); // a short body must not look complete
-    }
+    if (whole) await untilDone((done) => res.end(done));
+    else if (!closed) res.destroy(); // a short body must not look complete
     return { completed: whole && res.writableFinished, bytesSent };
   } catch (error) {
     res.destroy();
