@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asAdmin, createTestApp, eventually, signUp, type TestApp } from '../../../test/helpers.js';
 import { auditCount, setKillSwitch, startPaidCheckout, waitForOrder } from '../../../test/support/commerce.js';
 import { createProduct, multipartBody } from '../../../test/support/uploads.js';
+import { serializeRequest } from '../../app.js';
 import { systemActor } from '../../lib/actor.js';
 import { issueLicense } from '../licensing/service.js';
 import { licenses } from '../licensing/tables.js';
@@ -190,6 +191,13 @@ describe('links', () => {
     expect(stored).not.toContain(token);
     const [log] = await t.app.db.select().from(downloadLogs).where(eq(downloadLogs.tokenId, row!.id));
     expect(log).toMatchObject({ event: 'initiate', status: 'granted', reason: 'LICENSED', licenseId: license.id, userAgent: 'curl/8.5.0' });
+  });
+
+  it('never appear in request logs', async () => {
+    const token = 'Qm9ndXMgdG9rZW4gdGhhdCBpcyA0MyBjaGFyYWN0ZXJzIQ';
+    const logged = serializeRequest({ method: 'GET', url: `/api/download/${token}?x=1`, host: 'shop', ip: '127.0.0.1', socket: undefined as never });
+    expect(logged.url).toBe('/api/download/[token]?x=1');
+    expect(JSON.stringify(logged)).not.toContain(token);
   });
 
   it('unknown links 404 (malformed or never issued); expired, revoked and used-up ones 410', async () => {
