@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { SEARCH_WORD, generateCatalogue, showcaseProduct } from './catalogue.mjs';
 import { LIGHTHOUSE_TARGETS, runLighthouse } from './lighthouse.mjs';
+import { DOWNLOAD_TARGETS, runDownloadBench } from './downloads.mjs';
 import { WEBHOOK_TARGETS, runWebhookBench } from './webhooks.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -39,6 +40,8 @@ const benchDir = join(root, 'bench');
 //              to the scenario's notes (printed under the table and kept in latest.json).
 //   kind: 'lighthouse'  not a throughput scenario: Lighthouse audits of the storefront pages (bench/lighthouse.mjs)
 //   kind: 'webhooks'    not a throughput scenario: webhook → fulfilled latency and a duplicate storm (bench/webhooks.mjs)
+//   kind: 'downloads'   not a throughput scenario: a 1 GiB file through GET /api/download/{token} vs nginx, and memory
+//                       under 20 parallel downloads (bench/downloads.mjs)
 // ---------------------------------------------------------------------------------------------
 const SEARCH_PRODUCTS = 10_000;
 const SEED_PARALLEL = 20;
@@ -89,6 +92,11 @@ const scenarios = [
     id: 'webhooks',
     name: 'Webhooks: received → fulfilled at a steady rate; one event delivered many times',
     kind: 'webhooks',
+  },
+  {
+    id: 'downloads',
+    name: 'Downloads: a 1 GiB local file through GET /api/download/{token} vs nginx; 20 at once',
+    kind: 'downloads',
   },
   {
     id: 'lighthouse',
@@ -217,6 +225,7 @@ let dataDir;
 let workDir; // the bench's own files (the static baseline's page)
 let currentCannon;
 let currentChrome; // Lighthouse's Chromium, while one runs
+let currentNginxStop; // the downloads scenario's nginx, while it runs
 let cleaning;
 let aborted = false;
 
@@ -297,6 +306,7 @@ async function cleanup() {
   cleaning ??= (async () => {
     currentCannon?.stop();
     await Promise.resolve(currentChrome?.kill()).catch(() => {});
+    await Promise.resolve(currentNginxStop?.()).catch(() => {});
     await Promise.all([...children].map((child) => stopChild(child, 20_000)));
     if (dataDir) {
       await stopOrphanPostgres(dataDir).catch(() => {});
@@ -611,6 +621,7 @@ async function main() {
   const results = [];
   let lighthouse;
   let webhooks;
+  let downloads;
   let rssAfterWarmup;
   let adminSession;
   const shared = {};
@@ -619,6 +630,7 @@ async function main() {
       const skipped = { name: scenario.name, skipped: webMissing, pass: false };
       if (scenario.kind === 'lighthouse') lighthouse = { ...skipped, pages: [] };
       else if (scenario.kind === 'webhooks') webhooks = skipped;
+      else if (scenario.kind === 'downloads') downloads = skipped;
       else results.push(skipped);
       continue;
     }
@@ -666,6 +678,24 @@ async function main() {
         console.log('done');
       } catch (error) {
         webhooks = failed(error);
+      }
+      continue;
+    }
+    if (scenario.kind === 'downloads') {
+      console.log(`${scenario.name}:`);
+      try {
+        process.stdout.write('  ');
+        downloads = { name: scenario.name, notes, ...(await runDownloadBench(ctx, {
+          platformPid: platform.proc.pid,
+          fileBytes: positiveNumber(process.env.BENCH_DOWNLOAD_BYTES, 1024 ** 3),
+          progress: (text) => process.stdout.write(text),
+          track: (stop) => {
+            currentNginxStop = stop;
+          },
+        })) };
+        console.log('done');
+      } catch (error) {
+        downloads = failed(error);
       }
       continue;
     }
@@ -761,6 +791,7 @@ async function main() {
     for (const r of results) for (const n of r.notes ?? []) console.log(`  ${r.id}: ${n}`);
   }
   if (webhooks) printWebhooks(webhooks);
+  if (downloads) printDownloads(downloads);
   if (lighthouse) printLighthouse(lighthouse);
 
   const startup = {
@@ -796,7 +827,8 @@ async function main() {
       `servers share ${cpus.length} CPU(s), so absolute req/s depend on the machine.\nTotal bench time ${totalS.toFixed(0)} s.`,
   );
 
-  const pass = results.every((r) => r.pass) && (lighthouse?.pass ?? true) && (webhooks?.pass ?? true) && checks.every((c) => c.pass);
+  const pass = results.every((r) => r.pass) && (lighthouse?.pass ?? true) && (webhooks?.pass ?? true) && (downloads?.pass ?? true) &&
+    checks.every((c) => c.pass);
   const report = {
     date: new Date().toISOString(),
     pass,
@@ -811,6 +843,7 @@ async function main() {
     },
     scenarios: results,
     webhooks,
+    downloads,
     lighthouse,
     startup: { ...startup, targets: { coldStartEmptyS: TARGETS.coldStartEmptyS, coldStartExistingS: TARGETS.coldStartExistingS } },
     memory: {
@@ -849,6 +882,35 @@ function printWebhooks(w) {
   );
   console.log(`  responses: latency run ${JSON.stringify(l.responses)}${l.notFulfilled ? `, ${l.notFulfilled} orders never fulfilled` : ''}; ` +
     `storm ${JSON.stringify(w.storm.responses)}, order ${w.storm.status}, ${w.storm.licences} licence(s)`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Downloads
+// ---------------------------------------------------------------------------------------------
+function printDownloads(d) {
+  console.log(`\n${d.name}`);
+  if (d.error || d.skipped) {
+    console.log(`  ${d.skipped ? `SKIPPED (${d.skipped})` : `FAIL: ${d.error}`}`);
+    return;
+  }
+  const t = d.throughput;
+  const p = d.parallel;
+  const rate = (n) => (n === undefined ? 'n/a' : `${n.toFixed(0)} MB/s`);
+  const size = `${(d.fileBytes / 1024 ** 3).toFixed(2)} GiB`;
+  printTable(
+    ['measure', 'value', 'target', 'result'],
+    [
+      [`${size} through GET /api/download/{token}, median of ${d.runs}`, rate(t.platformMBps), '-', 'info'],
+      [`the same file from nginx (sendfile, 1 worker), median of ${d.runs}`, t.skipped ? 'skipped' : rate(t.nginxMBps), '-', 'info'],
+      ['platform ÷ nginx', t.ratio === undefined ? 'n/a' : `${(t.ratio * 100).toFixed(1)}%`, `≥ ${DOWNLOAD_TARGETS.minRatio * 100}%`, t.ratio === undefined ? 'SKIPPED' : t.pass ? 'PASS' : 'FAIL'],
+      [`${p.downloads} parallel downloads: resident memory added (peak − before)`, p.addedMB === undefined ? 'n/a' : `${p.addedMB.toFixed(1)} MB`, `< ${DOWNLOAD_TARGETS.maxAddedRssMB} MB`, p.pass ? 'PASS' : 'FAIL'],
+      [`${p.downloads} parallel downloads: aggregate rate, time`, `${rate(p.aggregateMBps)}, ${p.seconds.toFixed(1)} s`, '-', 'info'],
+    ],
+  );
+  console.log(`  runs: platform ${t.platformRunsMBps.map((r) => r.toFixed(0)).join(' / ')} MB/s` +
+    (t.nginxRunsMBps.length ? `; nginx ${t.nginxRunsMBps.map((r) => r.toFixed(0)).join(' / ')} MB/s` : '') +
+    `; RSS ${p.rssBeforeMB?.toFixed(0)} → peak ${p.rssPeakMB?.toFixed(0)} MB` + (p.incomplete ? `; ${p.incomplete} incomplete downloads` : ''));
+  for (const n of d.notes ?? []) console.log(`  note: ${n}`);
 }
 
 // ---------------------------------------------------------------------------------------------

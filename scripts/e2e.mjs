@@ -63,7 +63,8 @@ if (!ready) {
   await stop();
   process.exit(1);
 }
-const result = spawnSync('npx', ['vitest', 'run', '--config', 'vitest.e2e.config.ts'], {
+// `npm run test:e2e -- web/e2e/downloads.e2e.ts` runs the specs named (vitest filters), all of them without.
+const result = spawnSync('npx', ['vitest', 'run', '--config', 'vitest.e2e.config.ts', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, E2E_BASE_URL: baseURL, E2E_ADMIN_EMAIL: admin.email, E2E_ADMIN_PASSWORD: admin.password, CHROMIUM_PATH: chromium },

@@ -51,7 +51,7 @@ export default defineNuxtConfig({
         globInclude: [
           'app/pages/index.vue', 'app/pages/products/**', 'app/error.vue', 'app/layouts/storefront.vue',
           'app/components/{catalog,common,home,site}/**', 'app/components/system/KillSwitchBanner.vue',
-          'app/composables/useCatalog.ts',
+          'app/components/downloads/DownloadButton.vue', 'app/composables/useCatalog.ts',
         ],
       },
     },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Mailer } from './adapters/email/index.js';
 import { createPaymentProviders, defaultProviderName } from './adapters/payments/index.js';
@@ -62,6 +62,19 @@ declare module 'fastify' {
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
+/** URLs whose last segment is a secret (download links), masked in request logs. */
+const capabilityPath = /^(\/api\/download\/)[^/?#]+/;
+
+/** A request as the log shows it: Fastify's default fields, with a download link's token masked. */
+export function serializeRequest(request: Pick<FastifyRequest, 'method' | 'url' | 'host' | 'ip' | 'socket'>) {
+  return {
+    method: request.method,
+    url: request.url.replace(capabilityPath, '$1[token]'),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { env, database } = options;
@@ -69,7 +82,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger:
       options.logger === false
         ? false
-        : { level: env.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'] },
+        : {
+            level: env.LOG_LEVEL,
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'],
+            // A download link's token is a capability: the log keeps the route, never the token.
+            serializers: { req: serializeRequest },
+          },
     bodyLimit: env.BODY_LIMIT,
     trustProxy: env.TRUST_PROXY,
     // Keep a caller's request id when it is sane, so logs join up across services.

@@ -89,6 +89,28 @@ const schema = z.object({
   GITLAB_API_URL: z.url().default('https://gitlab.com/api/v4'),
   /** Tests and development only: let source URLs point at loopback/private addresses. Refused in production. */
   ALLOW_PRIVATE_SOURCE_HOSTS: booleanish.default(false),
+  /** How long a download link works after it is issued, in minutes. */
+  DOWNLOAD_TOKEN_TTL_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  /** Requests one link may serve (a resumed or parallel-range request is one more) before it is used up. */
+  DOWNLOAD_TOKEN_MAX_USES: z.coerce.number().int().min(1).max(1000).default(20),
+  /** Only the address that asked for a link may use it. Off by default: phones and laptops change address mid-download. */
+  DOWNLOAD_BIND_IP: booleanish.default(false),
+  /** Download links one client address may ask for per minute, and one signed-in customer per minute. */
+  DOWNLOAD_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(30),
+  DOWNLOAD_RATE_LIMIT_PER_USER: z.coerce.number().int().min(1).default(20),
+  /** Download requests (GET /api/download/…) one client address may make per minute. */
+  DOWNLOAD_REDEEM_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
+  /** Links one licence may get in 24 hours (0: no cap). */
+  DOWNLOAD_DAILY_LIMIT_PER_LICENSE: z.coerce.number().int().min(0).default(25),
+  /** Links one client address may get in 24 hours, whatever the product (0: no cap). */
+  DOWNLOAD_DAILY_LIMIT_PER_IP: z.coerce.number().int().min(0).default(200),
+  /** Life of the presigned S3 URL a download redirects to, in seconds. */
+  DOWNLOAD_REDIRECT_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
+  /**
+   * Behind nginx: local files are handed to it with `X-Accel-Redirect: <prefix><storage key>` (sendfile, zero-copy)
+   * instead of being streamed by this process. Map the prefix to STORAGE_DIR with an `internal` location.
+   */
+  DOWNLOAD_ACCEL_REDIRECT_PREFIX: z.string().regex(/^\/[A-Za-z0-9._/-]*\/$/, 'must start and end with /').optional(),
 }).superRefine((env, ctx) => {
   if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) {
     ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when STORAGE_DRIVER=s3' });

@@ -8,3 +8,4 @@ export * from '../modules/checkout/tables.js';
 export * from '../modules/payments/tables.js';
 export * from '../modules/licensing/tables.js';
 export * from '../modules/api-access/tables.js';
+export * from '../modules/downloads/tables.js';

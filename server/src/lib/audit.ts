@@ -64,6 +64,7 @@ export const auditActions = [
   'api_key.rotate',
   'api_key.revoke',
   'api_key.reveal',
+  'download.revoke',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -33,6 +33,8 @@ describe('route guard', () => {
       // Payment providers call these, and the sandbox gateway's hosted page (anyone holding the session id).
       /^POST \/api\/webhooks\/:provider$/,
       /^(GET \/api\/pay\/sandbox\/:sessionId|POST \/api\/pay\/sandbox\/:sessionId\/(pay|decline))$/,
+      // Downloads: asking for a link decides who may (freebies need no account); the link itself is the capability.
+      /^(POST \/api\/products\/:slug\/download|GET \/api\/products\/:slug\/download-access|GET \/api\/download\/:token)$/,
     ];
     for (const route of publicRoutes) expect(allowed.some((re) => re.test(route)), route).toBe(true);
   });

@@ -7,6 +7,7 @@ import { mediaAdminRoutes, mediaRoutes } from './catalog/media-routes.js';
 import { catalogAdminRoutes, catalogRoutes } from './catalog/routes.js';
 import { seoRoutes } from './catalog/seo-routes.js';
 import { sourceAdminRoutes, sourceRoutes } from './catalog/source-routes.js';
+import { downloadAdminRoutes, downloadRoutes } from './downloads/routes.js';
 import { licensePublicRoutes, licensingAdminRoutes, licensingRoutes } from './licensing/routes.js';
 import { checkoutAdminRoutes, checkoutRoutes } from './checkout/routes.js';
 import mailboxRoutes from './mail/routes.js';
@@ -40,4 +41,6 @@ export const modules: { prefix: string; plugin: (app: FastifyInstance) => Promis
   { prefix: '/api', plugin: licensingRoutes },
   { prefix: '/api/admin', plugin: licensingAdminRoutes },
   { prefix: '/api', plugin: apiAccessRoutes },
+  { prefix: '/api', plugin: downloadRoutes },
+  { prefix: '/api/admin', plugin: downloadAdminRoutes },
 ];

@@ -14,6 +14,8 @@ export interface FakeGitRelease {
 }
 
 export interface FakeGit {
+  /** The server's origin: `/gitlab-files/{path}` serves GitLab release files, `/objects/…` stands for signed object URLs. */
+  baseUrl: string;
   /** Point GITHUB_API_URL here. */
   githubUrl: string;
   /** Point GITLAB_API_URL here. */
@@ -27,6 +29,15 @@ export interface FakeGit {
   privateRepos: Map<string, string>;
   /** Answer every request with this status instead (e.g. 401, 403 + rate limit, 500). */
   failWith: { status: number; headers?: Record<string, string> } | null;
+  /**
+   * How GitHub's asset endpoint (`/repos/{o}/{r}/releases/assets/{id}`, `Accept: application/octet-stream`) answers:
+   * a 302 to a short-lived object URL on this server (as github.com does), or the bytes themselves.
+   */
+  githubAssetMode: 'redirect' | 'stream';
+  /** Asset bytes by GitHub asset id, or by GitLab file path (under `/gitlab-files/`). */
+  assetBodies: Map<string, Buffer>;
+  /** GitLab release files (`/gitlab-files/{path}`) that need a `PRIVATE-TOKEN` header, with the token. */
+  privateFiles: Map<string, string>;
   close(): Promise<void>;
 }
 
@@ -68,12 +79,15 @@ function gitLabRelease(release: FakeGitRelease) {
  * recording each request with its headers.
  */
 export async function startFakeGit(): Promise<FakeGit> {
-  const state: Omit<FakeGit, 'githubUrl' | 'gitlabUrl' | 'close'> = {
+  const state: Omit<FakeGit, 'baseUrl' | 'githubUrl' | 'gitlabUrl' | 'close'> = {
     requests: [],
     github: new Map(),
     gitlab: new Map(),
     privateRepos: new Map(),
     failWith: null,
+    githubAssetMode: 'redirect',
+    assetBodies: new Map(),
+    privateFiles: new Map(),
   };
   let base = '';
 
@@ -111,12 +125,36 @@ export async function startFakeGit(): Promise<FakeGit> {
       const release = releases.find((r) => r.tag === decodeURIComponent(gitlab[2]!));
       return release ? json(res, 200, gitLabRelease(release)) : json(res, 404, { message: '404 Not found' });
     }
+    const asset = /^\/github\/repos\/([^/]+)\/([^/]+)\/releases\/assets\/(\d+)$/.exec(url.pathname);
+    if (asset) {
+      const repo = `${decodeURIComponent(asset[1]!)}/${decodeURIComponent(asset[2]!)}`;
+      const known = (state.github.get(repo) ?? []).some((r) => (r.assets ?? []).some((a) => String(a.id) === asset[3]));
+      if (!known || !allowed(repo, req.headers, 'authorization')) return json(res, 404, { message: 'Not Found' });
+      if (req.headers.accept !== 'application/octet-stream') return json(res, 200, { id: Number(asset[3]) });
+      if (state.githubAssetMode === 'redirect') {
+        res.writeHead(302, { location: `${base}/objects/github/${asset[3]}?X-Amz-Expires=300&X-Amz-Signature=fake` });
+        return res.end();
+      }
+      const body = state.assetBodies.get(asset[3]!) ?? Buffer.from(`asset ${asset[3]}`);
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length) });
+      return res.end(body);
+    }
+    const file = /^\/gitlab-files\/(.+)$/.exec(url.pathname);
+    if (file) {
+      const path = decodeURIComponent(file[1]!);
+      const token = state.privateFiles.get(path);
+      if (token && req.headers['private-token'] !== token) return json(res, 404, { message: '404 Not Found' });
+      if (!state.assetBodies.has(path)) return json(res, 404, { message: '404 Not Found' });
+      res.writeHead(302, { location: `${base}/objects/gitlab/${encodeURIComponent(path)}?expires=300&signature=fake` });
+      return res.end();
+    }
     return json(res, 404, { message: 'Not Found' });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   base = `http://127.0.0.1:${port}`;
   return Object.assign(state, {
+    baseUrl: base,
     githubUrl: `${base}/github`,
     gitlabUrl: `${base}/gitlab/api/v4`,
     close: () =>

@@ -312,7 +312,7 @@ export function productAction(product: Pick<Product, 'slug' | 'type' | 'price' |
     return { label: 'See plans', to: '#plans', icon: 'i-lucide-arrow-down', testId: 'product-cta' }
   }
   if (product.type === 'freebie' && !product.requiresAuth) {
-    // Later: POST /api/products/{slug}/download. For now the files are listed further down.
+    // ProductCta downloads the file directly; this is what it shows while it finds out whether there is one.
     return { label: 'Download', to: '#download', icon: 'i-lucide-download', testId: 'product-cta' }
   }
   const free = isFreeProduct(product)

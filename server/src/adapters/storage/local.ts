@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { assertValidKey, meter, ObjectNotFoundError, type ByteRange, type Storage } from './types.js';
@@ -93,6 +93,39 @@ export function localStorage(rootDir: string): Storage {
       }
       // The open handle keeps the bytes readable even if the file is replaced or deleted meanwhile.
       return handle.createReadStream({ start: range?.start, end: range?.end });
+    },
+
+    async openFile(key) {
+      let handle: FileHandle;
+      try {
+        handle = await open(pathOf(key), 'r');
+      } catch (error) {
+        if (isMissing(error)) throw new ObjectNotFoundError(key);
+        throw error;
+      }
+      const info = await handle.stat().catch(async (error: unknown) => {
+        await handle.close();
+        throw error;
+      });
+      if (!info.isFile()) {
+        await handle.close();
+        throw new ObjectNotFoundError(key);
+      }
+      let closed = false;
+      return {
+        size: info.size,
+        lastModified: info.mtime,
+        version: `${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}-${info.ino.toString(16)}`,
+        async read(buffer, length, position) {
+          const { bytesRead } = await handle.read(buffer, 0, length, position);
+          return bytesRead;
+        },
+        async close() {
+          if (closed) return;
+          closed = true;
+          await handle.close().catch(() => {});
+        },
+      };
     },
 
     async delete(key) {

@@ -40,8 +40,26 @@ export interface Storage {
   createReadStream(key: string, range?: ByteRange): Promise<Readable>;
   /** Removes the object; removing a missing one is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Opens a stored file for serving (local only): its size and dates as of the open, and reads through the one
+   * handle, so a file replaced meanwhile cannot mix with the headers. Rejects with ObjectNotFoundError. The caller
+   * must end with `close()`.
+   */
+  openFile?(key: string): Promise<OpenedFile>;
   /** A short-lived URL that downloads the object directly from the store (S3 only). */
   signedUrl?(key: string, ttlSeconds: number, fileName: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A file held open for serving (see Storage.openFile). */
+export interface OpenedFile {
+  size: number;
+  lastModified: Date;
+  /** Changes whenever the file is replaced or rewritten: size, modification time and inode. */
+  version: string;
+  /** Reads up to `length` bytes at `position` into `buffer` (from its start); resolves with the bytes read. */
+  read(buffer: Buffer, length: number, position: number): Promise<number>;
+  /** Closes the handle; again is harmless. */
   close(): Promise<void>;
 }
 

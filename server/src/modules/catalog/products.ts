@@ -346,3 +346,28 @@ function isForeignKeyViolation(error: unknown): boolean {
   const code = (e: unknown) => (e as { code?: string } | null)?.code;
   return ['23503', '23001'].some((c) => code(error) === c || code((error as { cause?: unknown } | null)?.cause) === c);
 }
+
+/**
+ * Adds to products' `downloads` counters in one statement (the downloads module rolls its counts up in batches,
+ * so no request waits on a product's row).
+ */
+export async function addDownloads(tx: DbOrTx, counts: Map<string, number>): Promise<void> {
+  if (counts.size === 0) return;
+  const ids = [...counts.keys()];
+  const increments = sql.join(ids.map((id) => sql`(${id}::text, ${counts.get(id)!}::int)`), sql`, `);
+  await tx.execute(sql`
+    update products set downloads = products.downloads + v.n
+    from (values ${increments}) as v(id, n)
+    where products.id = v.id`);
+}
+
+/** Id, slug, title, type and image of many products in one query, keyed by id. */
+export async function productSummaries(db: DbOrTx, ids: string[]) {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Map<string, Pick<ProductRow, 'id' | 'slug' | 'title' | 'type' | 'image' | 'status'>>();
+  const rows = await db
+    .select({ id: products.id, slug: products.slug, title: products.title, type: products.type, image: products.image, status: products.status })
+    .from(products)
+    .where(inArray(products.id, unique));
+  return new Map(rows.map((row) => [row.id, row]));
+}

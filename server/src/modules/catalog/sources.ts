@@ -1,5 +1,5 @@
 import type { SourceProvider } from '@mintreu/contracts';
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import { isValidKey, keySegment, type Storage } from '../../adapters/storage/index.js';
 import { parseGitHubUrl, parseGitLabUrl } from '../../adapters/git/index.js';
 import type { Db, DbOrTx, Tx } from '../../db/client.js';
@@ -291,4 +291,45 @@ export async function ownedFileKeys(db: DbOrTx, productId: string): Promise<stri
     .from(productSources)
     .where(eq(productSources.productId, productId));
   return rows.filter(ownsFile).map((row) => row.sourceUrl);
+}
+
+/**
+ * The source a download uses: the one asked for, which must be one of the product's active sources, else the
+ * primary (or, without an active primary, the first active one by name). Null when there is none.
+ */
+export async function pickActiveSource(db: DbOrTx, productId: string, sourceId?: string | null): Promise<SourceRow | null> {
+  const rows = await db
+    .select()
+    .from(productSources)
+    .where(and(
+      eq(productSources.productId, productId),
+      eq(productSources.isActive, true),
+      ...(sourceId ? [eq(productSources.id, sourceId)] : []),
+    ))
+    .orderBy(...primaryFirst)
+    .limit(1);
+  return rows[0] ?? null;
+}
+
+/** A source by id with everything delivery needs (URL, token, metadata): for the downloads module only. */
+export async function sourceForDelivery(db: DbOrTx, sourceId: string): Promise<SourceRow | null> {
+  const [row] = await db.select().from(productSources).where(eq(productSources.id, sourceId));
+  return row ?? null;
+}
+
+/** Active sources of many products in their public shape, primary first, keyed by product id. */
+export async function activeSourcesOf(db: DbOrTx, productIds: string[]) {
+  const byProduct = new Map<string, ReturnType<typeof presentSource>[]>();
+  if (productIds.length === 0) return byProduct;
+  const rows = await db
+    .select()
+    .from(productSources)
+    .where(and(inArray(productSources.productId, [...new Set(productIds)]), eq(productSources.isActive, true)))
+    .orderBy(...primaryFirst);
+  for (const row of rows) {
+    const list = byProduct.get(row.productId) ?? [];
+    list.push(presentSource(row));
+    byProduct.set(row.productId, list);
+  }
+  return byProduct;
 }

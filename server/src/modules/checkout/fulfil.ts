@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
 import { issueApiKey, revokeApiKeysOfLicenses } from '../api-access/service.js';
+import { revokeDownloadsOfLicenses } from '../downloads/service.js';
 import { issueLicense, revokeLicensesOfOrder } from '../licensing/service.js';
 import type { Commerce } from './context.js';
 import { addOrderEvent, moveOrder, type OrderRow } from './orders.js';
@@ -61,19 +62,20 @@ export async function fulfilOrder(tx: Tx, commerce: Pick<Commerce, 'live' | 'lic
 }
 
 /**
- * Takes back everything a refunded or disputed order granted: its licences and their API keys. (Download links
- * and referral commissions join this list when those capabilities land.)
+ * Takes back everything a refunded or disputed order granted: its licences, their API keys and their unexpired
+ * download links. (Referral commissions join this list when that capability lands.)
  */
 export async function revokeOrderGrants(tx: Tx, order: OrderRow, reason: string, actor: Actor): Promise<{ licenses: string[]; apiKeys: string[] }> {
   const items = await tx.select({ licenseId: orderItems.licenseId }).from(orderItems).where(eq(orderItems.orderId, order.id));
   const licenseIds = items.map((i) => i.licenseId).filter((id): id is string => Boolean(id));
   const revokedKeys = licenseIds.length ? await revokeApiKeysOfLicenses(tx, licenseIds, reason, actor) : [];
   const revokedLicenses = await revokeLicensesOfOrder(tx, order.id, reason, actor);
+  const revokedLinks = await revokeDownloadsOfLicenses(tx, licenseIds, reason, actor);
   if (revokedLicenses.length || revokedKeys.length) {
     const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
     const what = [counted(revokedLicenses.length, 'licence', 'licences'), ...(revokedKeys.length ? [counted(revokedKeys.length, 'API key', 'API keys')] : [])];
     await addOrderEvent(tx, order.id, 'revoked', `Revoked ${what.join(' and ')}`, {
-      licenses: revokedLicenses, apiKeys: revokedKeys,
+      licenses: revokedLicenses, apiKeys: revokedKeys, ...(revokedLinks ? { downloadLinks: revokedLinks } : {}),
     });
   }
   return { licenses: revokedLicenses, apiKeys: revokedKeys };
