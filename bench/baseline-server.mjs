@@ -1,4 +1,4 @@
-// The baseline: a bare Fastify hello-world on the same machine, in its own process.
+// The baseline: a bare Fastify on the same machine, in its own process: hello-world, and a sized JSON answer.
 // Started by bench/run.mjs with PORT (and HOST) in the environment.
 import { createRequire } from 'node:module';
 
@@ -15,6 +15,20 @@ async function loadFastify() {
 const Fastify = await loadFastify();
 const app = Fastify({ logger: false });
 app.get('/', async () => ({ hello: 'world' }));
+
+// A JSON answer of a given size to a parsed JSON body: the bare framework's share of a POST API call
+// (the licence scenario asks for exactly the size of the platform's answer).
+const bodies = new Map();
+app.post('/json', async (request, reply) => {
+  const bytes = Math.min(Math.max(Number(request.query.bytes) || 2, 2), 1 << 20);
+  let body = bodies.get(bytes);
+  if (!body) {
+    body = JSON.stringify({ pad: '' });
+    body = JSON.stringify({ pad: 'x'.repeat(Math.max(0, bytes - body.length)) });
+    bodies.set(bytes, body);
+  }
+  reply.type('application/json').send(body);
+});
 
 const stop = () => app.close().then(() => process.exit(0), () => process.exit(1));
 process.on('SIGTERM', stop);

@@ -29,6 +29,7 @@ const benchDir = join(root, 'bench');
 //   baseline   { server, path, method?, headers?, body? }  server: a key of `baselineServers`
 //   platform   { path, method?, headers?, body? }          body: a string, or an object sent as JSON
 //   minRatio   platform req/s ÷ baseline req/s must be at least this
+//   connections?  autocannon connections for this scenario (default LOAD.connections)
 //   maxP99Ms?  the platform's p99 latency must also be below this
 //   sampleHeader?  a response header sampled (a few times a second) during the platform's measured run
 //   web?       true if the scenario needs the Nuxt pages (the bench builds web/.output when it is missing)
@@ -36,7 +37,8 @@ const benchDir = join(root, 'bench');
 //              data through the API with ctx.request(method, path, { body, headers }) → { status, json, text };
 //              ctx.adminHeaders() signs in as the administrator (ctx.admin) and returns an Authorization
 //              header for ctx.request or for the measured request. Whatever setup returns
-//              ({ path, method, headers, body }) replaces those fields of `platform`. ctx.note(text) adds a line
+//              ({ path, method, headers, body }) replaces those fields of `platform`, and its `baseline`
+//              ({ path, method, headers, body }) those of `baseline`. ctx.note(text) adds a line
 //              to the scenario's notes (printed under the table and kept in latest.json).
 //   kind: 'lighthouse'  not a throughput scenario: Lighthouse audits of the storefront pages (bench/lighthouse.mjs)
 //   kind: 'webhooks'    not a throughput scenario: webhook → fulfilled latency and a duplicate storm (bench/webhooks.mjs)
@@ -68,6 +70,36 @@ const scenarios = [
       const total = check.json?.meta?.total;
       ctx.note(`search=${SEARCH_WORD} matches ${total} of ${(await catalogueSize(ctx)).toLocaleString('en-US')} published products; a page of ${check.json?.data?.length} is returned`);
       if (!(total >= 100 && total <= 1000)) ctx.note(`warning: expected a few hundred matches, got ${total}`);
+    },
+  },
+  {
+    id: 'licenses',
+    name: 'POST /api/licenses/validate (known key, activated machine) vs bare Fastify answering the same',
+    baseline: { server: 'fastify-hello', path: '/json', method: 'POST' },
+    platform: { path: '/api/licenses/validate', method: 'POST' },
+    connections: 32,
+    minRatio: 0.5,
+    maxP99Ms: 10,
+    async setup(ctx) {
+      const headers = await ctx.adminHeaders();
+      const product = await ctx.request('POST', '/api/admin/products', {
+        headers, body: { title: 'Bench Desktop App', type: 'downloadable', price: 99900, status: 'published' },
+      });
+      if (product.status !== 201) throw new Error(`creating the licensed product failed (${product.status}): ${product.text.slice(0, 300)}`);
+      const granted = await ctx.request('POST', '/api/admin/licenses', {
+        headers, body: { productId: product.json.id, email: 'bench-buyer@example.com', type: 'commercial_team', notify: false, reason: 'benchmark' },
+      });
+      if (granted.status !== 201) throw new Error(`granting a licence failed (${granted.status}): ${granted.text.slice(0, 300)}`);
+      const key = granted.json.key;
+      const activated = await ctx.request('POST', '/api/licenses/activate', { body: { key, name: 'Bench machine', fingerprint: 'bench-machine-1' } });
+      if (!activated.json?.activated) throw new Error(`activation failed (${activated.status}): ${activated.text.slice(0, 300)}`);
+      const body = { key, fingerprint: 'bench-machine-1', productSlug: product.json.slug };
+      const check = await ctx.request('POST', '/api/licenses/validate', { body });
+      if (check.json?.code !== 'VALID' || !check.json.lease) throw new Error(`validation failed (${check.status}): ${check.text.slice(0, 300)}`);
+      const bytes = Buffer.byteLength(check.text);
+      ctx.note(`answer: VALID with a signed lease, ${bytes} bytes; the baseline parses the same JSON body and answers ${bytes} bytes of JSON, ` +
+        'with no look-up, rate limiting, logging or signing; the platform runs its per-IP and per-key limiters with limits raised for the load');
+      return { body, baseline: { path: `/json?bytes=${bytes}`, body } };
     },
   },
   {
@@ -402,13 +434,13 @@ function requestOptions(base, req) {
     body = JSON.stringify(body);
     headers['content-type'] ??= 'application/json';
   }
-  return { url: base + req.path, method: req.method ?? 'GET', headers, body };
+  return { url: base + req.path, method: req.method ?? 'GET', headers, body, connections: req.connections };
 }
 
 function cannon(options, durationS) {
   return new Promise((resolve, reject) => {
     currentCannon = autocannon(
-      { ...options, connections: LOAD.connections, pipelining: LOAD.pipelining, duration: durationS },
+      { ...options, connections: options.connections ?? LOAD.connections, pipelining: LOAD.pipelining, duration: durationS },
       (error, result) => {
         currentCannon = undefined;
         if (error) reject(error);
@@ -570,6 +602,9 @@ async function main() {
     SEED_DEMO: 'false',
     ADMIN_EMAIL: admin.email,
     ADMIN_PASSWORD: admin.password,
+    // The licence scenario sends one key from one address: the limiters run on every request, with room for the load.
+    LICENSE_RATE_LIMIT_PER_IP: '100000000',
+    LICENSE_RATE_LIMIT_PER_KEY: '100000000',
     // The bench signs sandbox webhooks itself, as the sandbox gateway would.
     PAYMENT_SANDBOX_SECRET: WEBHOOK_SECRET,
     NUXT_TELEMETRY_DISABLED: '1',
@@ -716,10 +751,13 @@ async function main() {
       results.push(failed(error));
       continue;
     }
-    const target = { ...scenario.platform, ...overrides };
-    const { url: baselineUrl } = await startBaseline(scenario.baseline.server, scenario.baseline.path);
+    const { baseline: baselineOverrides, ...platformOverrides } = overrides;
+    const connections = scenario.connections;
+    const target = { ...scenario.platform, ...platformOverrides, connections };
+    const baselineRequest = { ...scenario.baseline, ...baselineOverrides, connections };
+    const { url: baselineUrl } = await startBaseline(baselineRequest.server, baselineRequest.path);
     process.stdout.write(`  baseline … `);
-    const baseline = await measure(requestOptions(baselineUrl, scenario.baseline));
+    const baseline = await measure(requestOptions(baselineUrl, baselineRequest));
     process.stdout.write(`${Math.round(baseline.reqPerSec)} req/s; platform … `);
     const measured = await measure(
       requestOptions(platformUrl, target),
