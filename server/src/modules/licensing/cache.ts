@@ -1,4 +1,4 @@
-import { licenseTypeTerms, type LicenseType } from '@mintreu/contracts';
+import { licenseTypeTerms, type LicenseCheckResult, type LicenseType } from '@mintreu/contracts';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { plans, products } from '../catalog/tables.js';
@@ -30,7 +30,7 @@ export interface CachedLicense {
   byIdentity: Map<string, CachedActivation>;
   byId: Map<string, CachedActivation>;
   /** Signed leases, reused while fresh: signing on every validation would cost more than the rest of it. */
-  leases: Map<string, { token: string; expiresAt: Date; signedAt: number }>;
+  leases: Map<string, { token: string; expiresAt: Date; signedAt: number; valid?: LicenseCheckResult }>;
 }
 
 interface Entry {

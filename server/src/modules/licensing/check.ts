@@ -112,13 +112,19 @@ function findActivation(license: CachedLicense, instanceId: string | undefined, 
   return found;
 }
 
+/** How long a signed lease (and a VALID answer carrying it) is reused for the same licence and instance. */
+const reuseMs = (l: Licensing) => Math.min(60 * 60 * 1000, (l.leases.ttlSeconds * 1000) / 10);
+
+function freshLease(l: Licensing, license: CachedLicense, activation: CachedActivation | null, now: number) {
+  const lease = license.leases.get(activation?.id ?? '-');
+  return lease && now - lease.signedAt <= reuseMs(l) && lease.expiresAt.getTime() > now ? lease : undefined;
+}
+
 /** Attaches a lease, reusing one signed recently for the same licence and instance. */
 async function withLease(l: Licensing, result: LicenseCheckResult, license: CachedLicense, activation: CachedActivation | null) {
-  const slot = activation?.id ?? '-';
   const now = Date.now();
-  const reuseMs = Math.min(60 * 60 * 1000, (l.leases.ttlSeconds * 1000) / 10);
-  let lease = license.leases.get(slot);
-  if (!lease || now - lease.signedAt > reuseMs || lease.expiresAt.getTime() <= now) {
+  let lease = freshLease(l, license, activation, now);
+  if (!lease) {
     const signed = await l.leases.sign({
       lid: license.id,
       product: license.productSlug,
@@ -130,7 +136,7 @@ async function withLease(l: Licensing, result: LicenseCheckResult, license: Cach
       licenseExp: license.expiresAt ? Math.floor(license.expiresAt.getTime() / 1000) : null,
     }, now);
     lease = { ...signed, signedAt: now };
-    license.leases.set(slot, lease);
+    license.leases.set(activation?.id ?? '-', lease);
   }
   result.lease = lease.token;
   result.leaseExpiresAt = lease.expiresAt.toISOString();
@@ -158,7 +164,13 @@ export async function validateLicense(l: Licensing, body: ValidateLicenseBody, i
     return outcome('valid', false, 'NOT_ACTIVATED', license, null);
   }
   l.validations.record(license.id, activation?.id ?? null, 'VALID', ip);
-  return withLease(l, outcome('valid', true, 'VALID', license, activation), license, activation);
+  // Nothing in a VALID answer changes until the licence does (which drops it from the cache) or the lease is
+  // re-signed: the same answer object is reused, and the route serialises it once (see routes.ts).
+  const lease = freshLease(l, license, activation, Date.now());
+  if (lease?.valid) return lease.valid;
+  const result = await withLease(l, outcome('valid', true, 'VALID', license, activation), license, activation);
+  license.leases.get(activation?.id ?? '-')!.valid = result;
+  return result;
 }
 
 export async function activateLicense(l: Licensing, body: ActivateLicenseBody, actor: Actor): Promise<LicenseCheckResult> {

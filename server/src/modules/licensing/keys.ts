@@ -53,6 +53,9 @@ function formatGroups(normalised: string): string {
  * The database never holds the plain key (ARCHITECTURE.md "Rules that keep it simple").
  */
 export class LicenseKeys {
+  /** Hashes of recently seen keys: software validating over and over costs one HMAC. Bounded; cleared when full. */
+  private hashes = new Map<string, string>();
+
   constructor(
     private readonly keyRing: KeyRing,
     private readonly hashSecret: string,
@@ -71,7 +74,13 @@ export class LicenseKeys {
    * cannot be searched by hashing candidate keys without the secret.
    */
   hash(key: string): string {
-    return hmacSha256(this.hashSecret, normaliseLicenseKey(key));
+    let hash = this.hashes.get(key);
+    if (hash === undefined) {
+      hash = hmacSha256(this.hashSecret, normaliseLicenseKey(key));
+      if (this.hashes.size >= 10_000) this.hashes.clear();
+      this.hashes.set(key, hash);
+    }
+    return hash;
   }
 
   /** The key encrypted under the key ring (AES-256-GCM), for showing it to its owner again. */

@@ -18,6 +18,7 @@ import * as selfService from './self-service.js';
 import * as licensing from './service.js';
 
 const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
+const identity = (payload: string) => payload;
 
 /**
  * The public licence API for installed software: no session, rate limited per client address and per key
@@ -48,8 +49,19 @@ export async function licensePublicRoutes(fastify: FastifyInstance) {
     }
   };
 
-  /** The outcome, serialised once without a second pass through the response schema (this is the hot path). */
-  const send = (reply: FastifyReply, result: unknown) => reply.header('cache-control', 'no-store').type('application/json').serializer(JSON.stringify).send(result);
+  /**
+   * The outcome as JSON, without a second pass through the response schema (this is the hot path). A VALID answer
+   * that is reused (check.ts) is serialised once: the WeakMap forgets it with the answer.
+   */
+  const serialised = new WeakMap<object, string>();
+  const send = (reply: FastifyReply, result: object) => {
+    let json = serialised.get(result);
+    if (json === undefined) {
+      json = JSON.stringify(result);
+      serialised.set(result, json);
+    }
+    return reply.header('cache-control', 'no-store').type('application/json').serializer(identity).send(json);
+  };
   const publicRoute = (summary: string, body: z.ZodType) => ({
     config: { access: 'public' as const },
     preHandler: limit,
