@@ -35,16 +35,21 @@ export async function licensePublicRoutes(fastify: FastifyInstance) {
   });
 
   // async: a preHandler that neither takes `done` nor returns a promise would leave the request hanging.
-  const limit = async (request: FastifyRequest, reply: FastifyReply) => {
+  const limit = async (request: FastifyRequest) => {
     const byIp = perIp.hit(`ip:${request.ip}`);
     const key = typeof (request.body as { key?: unknown } | undefined)?.key === 'string' ? normaliseLicenseKey((request.body as { key: string }).key).slice(0, 32) : '';
     const byKey = key ? perKey.hit(`key:${key}`) : null;
-    const tightest = byKey && byKey.remaining < byIp.remaining ? { ...byKey, limit: perKey.limit } : { ...byIp, limit: perIp.limit };
-    reply.header('ratelimit-limit', tightest.limit).header('ratelimit-remaining', tightest.remaining).header('ratelimit-reset', tightest.resetSeconds);
-    const refused = !byIp.allowed ? byIp : byKey && !byKey.allowed ? byKey : null;
+    const refused = !byIp.allowed ? { ...byIp, limit: perIp.limit } : byKey && !byKey.allowed ? { ...byKey, limit: perKey.limit } : null;
+    // The RateLimit-* headers go with the refusal only: this path answers thousands of times a second, and a
+    // client well within its limits has no use for them on every answer.
     if (refused) {
       throw new AppError('RATE_LIMITED', 'Too many licence checks. Slow down and try again shortly.', {
-        headers: { 'retry-after': String(refused.resetSeconds) },
+        headers: {
+          'retry-after': String(refused.resetSeconds),
+          'ratelimit-limit': String(refused.limit),
+          'ratelimit-remaining': '0',
+          'ratelimit-reset': String(refused.resetSeconds),
+        },
       });
     }
   };
