@@ -7,6 +7,7 @@ import type { Db } from '../../db/client.js';
 import type { Env } from '../../env.js';
 import { newId, type IdKind } from '../../lib/ids.js';
 import { renderMail } from '../mail/templates.js';
+import { attachLicensesToUser } from '../licensing/service.js';
 import { accounts, sessions, users, verifications } from './tables.js';
 
 /** The header our HTTP bridge sets from Fastify's view of the client address (clients cannot forge it). */
@@ -118,6 +119,11 @@ export function createAuth({ db, env, secret, mailer, log }: AuthOptions) {
       },
     },
     databaseHooks: {
+      // Licences an admin granted to this address before the account existed join it once the address is verified.
+      user: {
+        create: { after: async (user) => void (await attachLicensesToUser(db, user)) },
+        update: { after: async (user) => void (await attachLicensesToUser(db, user)) },
+      },
       session: {
         create: {
           // A banned user gets no new session.

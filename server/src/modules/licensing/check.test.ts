@@ -473,4 +473,21 @@ describe('self-service seats', () => {
     const [mail] = await t.app.db.select().from(mailbox).where(eq(mailbox.to, 'someone@example.com'));
     expect(mail!.text).toContain(granted.json().key);
   });
+
+  it('attaches a licence granted to an email once its owner signs up and verifies that address', async () => {
+    const email = `later-${Date.now()}@example.com`;
+    const granted = await t.app.inject({
+      method: 'POST', url: '/api/admin/licenses', headers: admin.headers,
+      payload: { productId: product.id, email, type: 'commercial_single', reason: 'conference giveaway', notify: false },
+    });
+    expect(granted.statusCode).toBe(201);
+    const newcomer = await signUp(t.app, { email });
+    const mine = async () => (await t.app.inject({ method: 'GET', url: '/api/licenses', headers: newcomer.headers })).json().data.map((l: { id: string }) => l.id);
+    // Signing up with an address proves nothing yet.
+    expect(await mine()).toEqual([]);
+    const [mail] = await t.app.db.select().from(mailbox).where(eq(mailbox.to, email)).orderBy(desc(mailbox.createdAt)).limit(1);
+    const link = new URL(/https?:\/\/\S+verify-email\S+/.exec(mail!.text)![0]);
+    expect((await t.app.inject({ method: 'GET', url: `${link.pathname}${link.search}` })).statusCode).toBeLessThan(400);
+    expect(await mine()).toEqual([granted.json().license.id]);
+  });
 });

@@ -393,3 +393,18 @@ export async function licenseKeysByIds(db: DbOrTx, keys: LicenseKeys, ids: strin
     attribution: typeof row.meta.attributionText === 'string' ? row.meta.attributionText : null,
   }]));
 }
+
+/**
+ * Licences granted to an email address before its owner had an account join that account once the owner has
+ * proved the address is theirs (a verified email): signing up with someone else's address claims nothing.
+ * Idempotent; returns the ids attached now.
+ */
+export async function attachLicensesToUser(db: DbOrTx, user: { id: string; email: string; emailVerified: boolean }): Promise<string[]> {
+  if (!user.emailVerified) return [];
+  const rows = await db
+    .update(licenses)
+    .set({ userId: user.id, updatedAt: new Date() })
+    .where(and(isNull(licenses.userId), eq(licenses.email, user.email.trim().toLowerCase())))
+    .returning({ id: licenses.id });
+  return rows.map((r) => r.id);
+}
