@@ -4,7 +4,8 @@ import { asAdmin, baseURL, closeBrowser, newPage, signUp, uniqueEmail, visit, wa
 
 // Licences end to end, in two browsers against the running app: an admin grants a licence to a customer, the
 // customer finds it and its page, installed software activates it (the public API, no session), the customer sees
-// the activation and releases it, and sees the licence suspended once the admin suspends it.
+// the activation and releases it, downloads the product's file, and sees the licence suspended (and no download)
+// once the admin suspends it.
 
 afterAll(closeBrowser)
 
@@ -98,6 +99,12 @@ describe('licences', () => {
     await customer.getByTestId('license-activations-empty').waitFor()
     expect(await seats(customer)).toBe('0 of 2')
 
+    // The product's files download from the licence page.
+    const fileButton = customer.locator('[data-testid^="license-file-download-"]').first()
+    await fileButton.waitFor()
+    const [download] = await Promise.all([customer.waitForEvent('download'), fileButton.click()])
+    expect(download.suggestedFilename()).toMatch(/^2048-game-premium.*\.zip$/)
+
     // ——— The admin suspends it; the customer sees it suspended ———
     await visit(admin, `/admin/licenses/${licenseId}`)
     const detail = admin.getByTestId('admin-license-detail')
@@ -117,6 +124,9 @@ describe('licences', () => {
     expect(await summary.getAttribute('data-status')).toBe('disabled')
     expect(await summary.getByTestId('license-status').getAttribute('data-status')).toBe('disabled')
     expect(await summary.getByTestId('license-status').textContent()).toContain('Suspended')
+    // A suspended licence lists its files but offers no download.
+    await customer.getByTestId('license-file').first().waitFor()
+    expect(await customer.locator('[data-testid^="license-file-download-"]').count()).toBe(0)
     await visit(customer, '/account/licenses')
     expect(await customer.locator(`[data-testid="license-card"][data-license-id="${licenseId}"]`).getAttribute('data-status')).toBe('disabled')
   }, 180_000)
