@@ -4,13 +4,36 @@ import { asAdmin, baseURL, closeBrowser, newPage, signUp, uniqueEmail, visit, wa
 
 // Licences end to end, in two browsers against the running app: an admin grants a licence to a customer, the
 // customer finds it and its page, installed software activates it (the public API, no session), the customer sees
-// the activation and releases it, downloads the product's file, and sees the licence suspended (and no download)
-// once the admin suspends it.
+// the activation and releases it, releases every activation through the emailed link, downloads the product's
+// file, and sees the licence suspended (with no download) once the admin suspends it.
 
 afterAll(closeBrowser)
 
 const licenseKey = /^[A-Z2-9]{4}(-[A-Z2-9]{4}){3}$/
 const productTitle = '2048 Game Premium' // seeded demo product (server/src/modules/catalog/demo/data.ts)
+
+/** Activates the licence as installed software would: the public API, no session. */
+async function activate(page: Page, key: string, name: string) {
+  const res = await page.request.post(`${baseURL}/api/licenses/activate`, {
+    data: { key, name, fingerprint: `e2e-${name}-${Date.now().toString(36)}`, productSlug: '2048-game-premium' },
+  })
+  expect(res.status()).toBe(200)
+  return await res.json() as { activated: boolean; code: string; license: { usageCount: number } }
+}
+
+/** The "release every activation" link emailed to `email` (the dev mailbox, read through the admin API). */
+async function releaseAllLink(admin: Page, email: string): Promise<string> {
+  const find = async () => {
+    const list = await (await admin.request.get(`${baseURL}/api/admin/mailbox`)).json() as { data: { id: string; to: string; subject: string }[] }
+    const mail = list.data.find(m => m.to === email && /release/i.test(m.subject))
+    if (!mail) return null
+    const message = await (await admin.request.get(`${baseURL}/api/admin/mailbox/${mail.id}`)).json() as { text: string | null; html: string | null }
+    return /\/account\/licenses\/[\w-]+\?releaseAll=[\w-]+/.exec(message.text ?? message.html ?? '')?.[0] ?? null
+  }
+  let link: string | null = null
+  await expect.poll(async () => (link = await find()), { timeout: 15_000 }).not.toBeNull()
+  return link!
+}
 
 /** The seats shown on a licence page or card: "1 of 2". */
 async function seats(page: Page) {
@@ -18,7 +41,7 @@ async function seats(page: Page) {
 }
 
 describe('licences', () => {
-  it('grant → activate → see and release the activation → suspend', async () => {
+  it('grant → activate → release one → release all by email → download → suspend', async () => {
     const customer = await newPage()
     const email = uniqueEmail('licensee')
     await signUp(customer, { name: 'Licence Holder', email, password: 'a long licensee password' })
@@ -79,12 +102,7 @@ describe('licences', () => {
     expect(await customer.getByTestId('license-snippet-activate').textContent()).toContain(key)
 
     // ——— Installed software activates it (the public API: no session) ———
-    const activated = await customer.request.post(`${baseURL}/api/licenses/activate`, {
-      data: { key, name: 'E2E workstation', fingerprint: `e2e-${Date.now().toString(36)}`, productSlug: '2048-game-premium' },
-    })
-    expect(activated.status()).toBe(200)
-    const outcome = await activated.json() as { activated: boolean; code: string; license: { usageCount: number } }
-    expect(outcome).toMatchObject({ activated: true, code: 'VALID', license: { usageCount: 1 } })
+    expect(await activate(customer, key, 'E2E workstation')).toMatchObject({ activated: true, code: 'VALID', license: { usageCount: 1 } })
 
     // The customer sees the activation and the seat it takes.
     await visit(customer, `/account/licenses/${licenseId}`)
@@ -98,6 +116,25 @@ describe('licences', () => {
     await customer.getByTestId('license-release-confirm').click()
     await customer.getByTestId('license-activations-empty').waitFor()
     expect(await seats(customer)).toBe('0 of 2')
+
+    // ——— Two more machines take both seats; "Release all" frees them after an emailed confirmation ———
+    await activate(customer, key, 'E2E laptop')
+    expect(await activate(customer, key, 'E2E build box')).toMatchObject({ activated: true, license: { usageCount: 2 } })
+    await visit(customer, `/account/licenses/${licenseId}`)
+    await customer.getByTestId('license-activation').filter({ hasText: 'E2E build box' }).waitFor()
+    expect(await seats(customer)).toBe('2 of 2')
+    await customer.getByTestId('license-release-all').click()
+    await customer.getByTestId('license-release-all-sent').waitFor()
+    const link = await releaseAllLink(admin, email)
+    expect(link).toContain(`/account/licenses/${licenseId}?releaseAll=`)
+    await visit(customer, link)
+    const box = customer.getByTestId('license-release-all-box')
+    expect(await box.textContent()).toContain('2 activations')
+    await customer.getByTestId('license-release-all-confirm').click()
+    await customer.getByTestId('license-activations-empty').waitFor()
+    expect(await seats(customer)).toBe('0 of 2')
+    await box.waitFor({ state: 'detached' })
+    expect(new URL(customer.url()).searchParams.has('releaseAll')).toBe(false)
 
     // The product's files download from the licence page.
     const fileButton = customer.locator('[data-testid^="license-file-download-"]').first()
