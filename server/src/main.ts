@@ -17,6 +17,8 @@ async function main() {
   // Server-side rendering calls the API over loopback, or the one address we listen on.
   const internalHost = ['0.0.0.0', '::', '127.0.0.1', 'localhost'].includes(env.HOST) ? '127.0.0.1' : env.HOST;
   process.env.NUXT_API_INTERNAL_BASE ??= `http://${internalHost.includes(':') ? `[${internalHost}]` : internalHost}:${env.PORT}`;
+  // Canonical links, og:url and the pages' code samples name the platform's public address.
+  process.env.NUXT_PUBLIC_SITE_URL ??= env.PUBLIC_URL;
   const web = env.SERVE_WEB ? await loadWeb(log) : undefined;
   const app = await buildApp({ env, secrets: infra.secrets, database: infra.database, mailer: infra.mailer, web });
 

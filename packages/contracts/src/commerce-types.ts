@@ -158,8 +158,8 @@ export interface LicenseActivation {
 export interface AdminLicenseActivation extends LicenseActivation {
   ip: string | null
   releasedAt: string | null
-  /** `owner` (dashboard), `admin`, `software` (POST /deactivate), `reset` (admin reset usage) */
-  releasedBy: 'owner' | 'admin' | 'software' | 'reset' | null
+  /** `owner` (one seat, dashboard), `owner_all` (emailed release-all), `admin`, `software` (POST /deactivate), `reset` (admin reset usage) */
+  releasedBy: 'owner' | 'owner_all' | 'admin' | 'software' | 'reset' | null
 }
 
 /** Validations of a licence, grouped: one row per activation, outcome and address per hour. */

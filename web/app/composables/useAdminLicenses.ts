@@ -14,6 +14,7 @@ type BadgeColor = 'primary' | 'secondary' | 'success' | 'info' | 'warning' | 'er
 /** Who released an activation, in words. */
 export const releasedByInfo: Record<NonNullable<AdminLicenseActivation['releasedBy']>, string> = {
   owner: 'by the owner',
+  owner_all: 'by the owner (release all)',
   admin: 'by an admin',
   software: 'by the software',
   reset: 'by a usage reset',

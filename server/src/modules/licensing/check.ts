@@ -246,7 +246,7 @@ export async function deactivateLicense(l: Licensing, body: DeactivateLicenseBod
   return outcome('deactivated', true, stateCodes[licenseStatus(fresh)] ?? 'VALID', fresh, released);
 }
 
-export type ReleasedBy = 'owner' | 'admin' | 'software' | 'reset';
+export type ReleasedBy = 'owner' | 'owner_all' | 'admin' | 'software' | 'reset';
 
 /**
  * Frees one live activation: marks it released and gives its seat back, under the licence row lock so the seat

@@ -90,7 +90,7 @@ const adminActivation = activation.extend({
   usesSeat: z.boolean(),
   ip: z.string().nullable(),
   releasedAt: timestamp.nullable(),
-  releasedBy: z.enum(['owner', 'admin', 'software', 'reset']).nullable(),
+  releasedBy: z.enum(['owner', 'owner_all', 'admin', 'software', 'reset']).nullable(),
 });
 
 export const adminLicense = z.object({

@@ -99,7 +99,8 @@ export async function confirmReleaseAll(l: Licensing, userId: string, licenseId:
     if (!request) {
       throw new AppError('GONE', 'This confirmation link has expired or was already used. Ask for a new one from the licence page.');
     }
-    const ids = await releaseAllIn(tx, licenseId, 'owner');
+    // Marked apart from single releases: a confirmed release-all spends nothing of the single-release budget.
+    const ids = await releaseAllIn(tx, licenseId, 'owner_all');
     await recordAudit(tx, actor, { action: 'license.release_all', entityType: 'license', entityId: licenseId, after: { released: ids } });
     return ids;
   });
@@ -111,7 +112,7 @@ export async function confirmReleaseAll(l: Licensing, userId: string, licenseId:
  * Releases every live activation of a licence and sets its seat count to zero, under the licence row lock, in the
  * caller's transaction (with its audit event). Returns the released activation ids.
  */
-export async function releaseAllIn(tx: Tx, licenseId: string, by: 'owner' | 'reset'): Promise<string[]> {
+export async function releaseAllIn(tx: Tx, licenseId: string, by: 'owner_all' | 'reset'): Promise<string[]> {
   await tx.select({ id: licenses.id }).from(licenses).where(eq(licenses.id, licenseId)).for('update');
   const now = new Date();
   const rows = await tx

@@ -73,7 +73,7 @@ export const licenseActivations = pgTable(
     createdAt: at('created_at').notNull().defaultNow(),
     lastValidatedAt: at('last_validated_at'),
     releasedAt: at('released_at'),
-    /** owner | admin | software | reset */
+    /** owner (one seat from the dashboard) | owner_all (emailed release-all) | admin | software | reset */
     releasedBy: text('released_by'),
   },
   (t) => [
@@ -82,7 +82,7 @@ export const licenseActivations = pgTable(
     index('license_activations_license_idx').on(t.licenseId, t.createdAt.desc()),
     // The cooldown counts a licence's recent self-service releases.
     index('license_activations_released_idx').on(t.licenseId, t.releasedAt).where(sql`${t.releasedAt} is not null`),
-    check('license_activations_released_by_valid', sql`${t.releasedBy} is null or ${t.releasedBy} in ('owner','admin','software','reset')`),
+    check('license_activations_released_by_valid', sql`${t.releasedBy} is null or ${t.releasedBy} in ('owner','owner_all','admin','software','reset')`),
   ],
 );
 

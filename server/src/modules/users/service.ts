@@ -4,7 +4,7 @@ import { systemActor, type Actor, type Role } from '../../lib/actor.js';
 import { recordAudit } from '../../lib/audit.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import type { Auth } from '../auth/auth.js';
-import { sessions, users } from '../auth/tables.js';
+import { accounts, sessions, users } from '../auth/tables.js';
 
 const columns = {
   id: users.id,
@@ -105,6 +105,20 @@ export async function ensureAdmin(
     });
     existing = { id: user.id, role: 'customer' };
     created = true;
+  } else {
+    // A creation cut off between the user and its password (a restart mid-seed) left an account no one can sign
+    // in to: give it the password now, so the administrator being ensured can actually sign in.
+    const [credential] = await db.select({ id: accounts.id }).from(accounts)
+      .where(and(eq(accounts.userId, existing.id), eq(accounts.providerId, 'credential')));
+    if (!credential) {
+      const context = await auth.$context;
+      await context.internalAdapter.linkAccount({
+        userId: existing.id,
+        providerId: 'credential',
+        accountId: existing.id,
+        password: await context.password.hash(input.password),
+      });
+    }
   }
   if (existing.role === 'admin') return { id: existing.id, created };
   const userId = existing.id;

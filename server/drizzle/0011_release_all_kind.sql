@@ -1,0 +1,2 @@
+ALTER TABLE "license_activations" DROP CONSTRAINT "license_activations_released_by_valid";--> statement-breakpoint
+ALTER TABLE "license_activations" ADD CONSTRAINT "license_activations_released_by_valid" CHECK ("license_activations"."released_by" is null or "license_activations"."released_by" in ('owner','owner_all','admin','software','reset'));
