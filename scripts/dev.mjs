@@ -10,7 +10,9 @@ const children = [
     stdio: 'inherit',
     env: { ...env, SERVE_WEB: 'false', PORT: process.env.PORT ?? '3000', PUBLIC_URL: process.env.PUBLIC_URL ?? 'http://localhost:3001' },
   }),
-  spawn('npx', ['nuxt', 'dev', '--port', '3001'], { cwd: `${root}web`, stdio: 'inherit', env }),
+  spawn('npx', ['nuxt', 'dev', '--port', '3001'], {
+    cwd: `${root}web`, stdio: 'inherit', env: { ...env, NUXT_PUBLIC_SITE_URL: process.env.PUBLIC_URL ?? 'http://localhost:3001' },
+  }),
 ];
 console.log('\nMintreu dev: open http://localhost:3001 (API on :3000)\n');
 const stop = () => {
