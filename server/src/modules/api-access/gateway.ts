@@ -48,9 +48,10 @@ export async function gatewayRoutes(fastify: FastifyInstance) {
     return upstream;
   };
 
-  fastify.route({
+  // `/api/gateway/{slug}/` too: with ignoreTrailingSlash the wildcard route alone would not match the API's root.
+  for (const url of ['/gateway/:productSlug/*', '/gateway/:productSlug']) fastify.route({
     method: [...methods],
-    url: '/gateway/:productSlug/*',
+    url,
     config: { access: 'public' },
     schema: {
       tags: ['gateway'],
