@@ -145,12 +145,19 @@ function proxy(
         ? new AppError('UPSTREAM_TIMEOUT', 'The API did not answer in time', { status: 504 })
         : new AppError('UPSTREAM_UNAVAILABLE', 'The API is unreachable right now', { status: 502 })));
     });
-    request.raw.on('data', (chunk: Buffer) => (call.bytesIn += chunk.length));
+    outbound.setNoDelay(true);
     request.raw.on('aborted', () => outbound.destroy());
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) outbound.destroy();
     });
-    request.raw.pipe(outbound);
+    const { headers: incoming } = request.raw;
+    if (incoming['content-length'] === undefined && incoming['transfer-encoding'] === undefined) {
+      // No body: send the request at once rather than wait for the empty body stream to end.
+      outbound.end();
+    } else {
+      request.raw.on('data', (chunk: Buffer) => (call.bytesIn += chunk.length));
+      request.raw.pipe(outbound);
+    }
   });
 }
 
