@@ -9,6 +9,7 @@ import { API_KEY_CREATED } from './events.js';
 import { KeyCache } from './key-cache.js';
 import { Limiter } from './limits.js';
 import { UsageMeter } from './metering.js';
+import { UpstreamPools } from './proxy.js';
 
 /** API access's view of the platform: what the gateway, verify, the routes and the jobs share. */
 export interface ApiAccess {
@@ -22,6 +23,8 @@ export interface ApiAccess {
   limiter: Limiter;
   meter: UsageMeter;
   alerts: QuotaAlerts;
+  /** Keep-alive connections to upstreams. */
+  upstreams: UpstreamPools;
   log: (message: string, error?: unknown) => void;
   /** This instance's own base URL (a relative upstream such as the demo's resolves against it). */
   ownAddress: () => string;
@@ -40,7 +43,8 @@ export async function createApiAccess(deps: {
   const meter = new UsageMeter(db, env.API_USAGE_FLUSH_MS, log);
   const limiter = new Limiter(store, db, meter, env.API_RATE_LIMIT_WINDOW === 'sliding');
   const alerts = new QuotaAlerts(db, deps.mailer, env.PUBLIC_URL, log);
-  const apiAccess: ApiAccess = { ...deps, store, cache, limiter, meter, alerts };
+  const upstreams = new UpstreamPools(env.API_UPSTREAM_TIMEOUT_MS);
+  const apiAccess: ApiAccess = { ...deps, store, cache, limiter, meter, alerts, upstreams };
 
   live.onNotify(API_KEY_CHANNEL, (payload) => (payload === API_KEY_CREATED ? cache.forgetUnknown() : cache.invalidateKey(payload)));
   live.onNotify(LICENSE_CHANNEL, (payload) => (payload.startsWith('+') ? undefined : cache.invalidateLicense(payload)));
@@ -54,6 +58,7 @@ export async function createApiAccess(deps: {
     stop: async () => {
       await meter.stop();
       await alerts.settle();
+      await upstreams.close();
       await store.close();
     },
   };

@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.js';
 import { endpointOf, checkKey } from './check.js';
@@ -7,7 +7,7 @@ import type { ApiAccess } from './context.js';
 import type { CachedKey } from './key-cache.js';
 import { apiKeyPattern, hashApiKey, requestHost } from './keys.js';
 import type { Charge, LimitOutcome, RateHeaders } from './limits.js';
-import { forwardRequestHeaders, openUpstream, parseUpstream, responseHeaders, safeUpstreamPath, type Upstream } from './proxy.js';
+import { forwardRequestHeaders, parseUpstream, responseHeaders, safeUpstreamPath, type Upstream } from './proxy.js';
 
 const prefix = '/api/gateway/';
 const methods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -53,6 +53,8 @@ export async function gatewayRoutes(fastify: FastifyInstance) {
     method: [...methods],
     url,
     config: { access: 'public' },
+    // Every call is already recorded as usage; two request log lines per call would cost more than the proxying.
+    logLevel: 'warn',
     schema: {
       tags: ['gateway'],
       summary: "Calls an API product's upstream with an API key (Authorization: Bearer mk_… or X-API-Key)",
@@ -116,49 +118,44 @@ export async function gatewayRoutes(fastify: FastifyInstance) {
   });
 }
 
-function proxy(
+async function proxy(
   ctx: ApiAccess, request: FastifyRequest, reply: FastifyReply, upstream: Upstream, pathAndQuery: string,
   headers: Record<string, string | string[]>, call: { charge: Charge | null; bytesIn: number; bytesOut: number },
 ): Promise<FastifyReply> {
-  return new Promise((resolve, reject) => {
-    const outbound = openUpstream(upstream, request.method, pathAndQuery, headers);
-    let timedOut = false;
-    let answered = false;
-    outbound.setTimeout(ctx.env.API_UPSTREAM_TIMEOUT_MS, () => {
-      timedOut = true;
-      outbound.destroy(new Error('upstream timed out'));
-    });
-    outbound.on('response', (response: IncomingMessage) => {
-      answered = true;
-      response.on('data', (chunk: Buffer) => (call.bytesOut += chunk.length));
-      response.on('error', () => reply.raw.destroy());
-      reply.code(response.statusCode ?? 502).headers(responseHeaders(response));
-      resolve(reply.send(response));
-    });
-    outbound.on('error', (error) => {
-      if (answered) return reply.raw.destroy();
-      // Not served: the call costs nothing.
-      const refund = call.charge ? ctx.limiter.refund(call.charge) : Promise.resolve();
-      call.charge = null;
-      request.log.warn({ err: error }, 'upstream call failed');
-      refund.finally(() => reject(timedOut
-        ? new AppError('UPSTREAM_TIMEOUT', 'The API did not answer in time', { status: 504 })
-        : new AppError('UPSTREAM_UNAVAILABLE', 'The API is unreachable right now', { status: 502 })));
-    });
-    outbound.setNoDelay(true);
-    request.raw.on('aborted', () => outbound.destroy());
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) outbound.destroy();
-    });
-    const { headers: incoming } = request.raw;
-    if (incoming['content-length'] === undefined && incoming['transfer-encoding'] === undefined) {
-      // No body: send the request at once rather than wait for the empty body stream to end.
-      outbound.end();
-    } else {
-      request.raw.on('data', (chunk: Buffer) => (call.bytesIn += chunk.length));
-      request.raw.pipe(outbound);
-    }
+  const { headers: incoming } = request.raw;
+  const hasBody = incoming['content-length'] !== undefined || incoming['transfer-encoding'] !== undefined;
+  // The caller went away: stop the upstream call too.
+  const abort = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) abort.abort();
   });
+  let response;
+  try {
+    response = await ctx.upstreams.get(upstream).request({
+      path: upstream.basePath + pathAndQuery, method: request.method as 'GET',
+      headers: { ...headers, host: upstream.host }, body: hasBody ? Readable.from(counted(request.raw, call), { objectMode: false }) : null, signal: abort.signal,
+    });
+  } catch (error) {
+    // Not served: the call costs nothing.
+    if (call.charge) await ctx.limiter.refund(call.charge);
+    call.charge = null;
+    request.log.warn({ err: error }, 'upstream call failed');
+    const code = (error as { code?: string }).code;
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') throw new AppError('UPSTREAM_TIMEOUT', 'The API did not answer in time', { status: 504 });
+    throw new AppError('UPSTREAM_UNAVAILABLE', 'The API is unreachable right now', { status: 502 });
+  }
+  const body = response.body;
+  body.on('data', (chunk: Buffer) => (call.bytesOut += chunk.length));
+  body.on('error', () => reply.raw.destroy());
+  return reply.code(response.statusCode).headers(responseHeaders(response.headers)).send(body);
+}
+
+/** The request body as it streams upstream, counted (a 'data' listener would start it flowing before undici reads). */
+async function* counted(body: AsyncIterable<Buffer>, call: { bytesIn: number }) {
+  for await (const chunk of body) {
+    call.bytesIn += chunk.length;
+    yield chunk;
+  }
 }
 
 /** Alerts at 80/90/100% of the monthly quota, off the request path. */
