@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asAdmin, createTestApp, eventually, signUp, type TestApp } from '../../../test/helpers.js';
 import { createProduct } from '../../../test/support/uploads.js';
 import { systemActor } from '../../lib/actor.js';
+import { auditEvents } from '../../lib/audit-tables.js';
 import { mailbox } from '../mail/tables.js';
 import { issueLicense } from '../licensing/service.js';
 import { forwardRequestHeaders, safeUpstreamPath } from './proxy.js';
@@ -360,6 +361,36 @@ describe('API gateway', () => {
       expect(await eventually(async () => (await verify({ key })).json().code === 'REVOKED')).toBe(true);
       expect((await verify({ key }, 'Bearer nope')).statusCode).toBe(401);
       expect((await t.app.inject({ method: 'POST', url: '/api/keys/verify', payload: { key } })).statusCode).toBe(401);
+    });
+  });
+
+  describe('external API credentials', () => {
+    it('are sealed at rest, attached by an admin, shown to their owner on demand, never in lists or the audit log', async () => {
+      const referral = await createProduct(t.app, admin.headers, { title: 'Partner Geo API', type: 'api_referral', price: 0, apiConfig: { baseUrl: upstream.url } });
+      planIds.geo = await makePlan(referral.id, 'geo', { requestsPerMonth: 100 });
+      const { buyer, license } = await subscriber('geo', referral);
+      const secret = 'sk_partner_0123456789abcdef';
+      const attach = (licenseId: string) => t.app.inject({ method: 'POST', url: '/api/admin/api-credentials', headers: admin.headers, payload: { licenseId, label: 'Geo account', apiKey: secret, apiSecret: 'shh-secret-part' } });
+      const attached = await attach(license.id);
+      expect(attached.statusCode, attached.body).toBe(201);
+      expect(attached.body).not.toContain(secret);
+      const { id } = attached.json();
+      const other = await subscriber('basic');
+      expect((await attach(other.license.id)).statusCode).toBe(409);
+
+      const list = await t.app.inject({ method: 'GET', url: '/api/api-credentials', headers: buyer.headers });
+      expect(list.json().data).toEqual([expect.objectContaining({ id, label: 'Geo account', hint: 'cdef' })]);
+      expect(list.body).not.toContain(secret);
+      const stored = await t.app.db.execute<{ sealed: string }>(sql`select sealed from api_credentials where id = ${id}`);
+      expect(stored.rows[0]!.sealed).not.toContain(secret);
+      const audit = await t.app.db.select().from(auditEvents).where(eq(auditEvents.entityId, id));
+      expect(JSON.stringify(audit)).not.toContain(secret);
+
+      const revealed = await t.app.inject({ method: 'POST', url: `/api/api-credentials/${id}/reveal`, headers: buyer.headers });
+      expect(revealed.json()).toEqual({ apiKey: secret, apiSecret: 'shh-secret-part' });
+      expect(revealed.headers['cache-control']).toBe('no-store');
+      const stranger = await signUp(t.app);
+      expect((await t.app.inject({ method: 'POST', url: `/api/api-credentials/${id}/reveal`, headers: stranger.headers })).statusCode).toBe(404);
     });
   });
 });

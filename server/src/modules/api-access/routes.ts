@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import * as admin from './admin.js';
+import { attachCredential, listOwnCredentials, revealOwnCredential } from './credentials.js';
 import { apiKey, apiKeyList } from './schema.js';
 import * as apiAccess from './service.js';
 import * as ownKeys from './own-keys.js';
@@ -53,6 +54,14 @@ export async function apiAccessRoutes(fastify: FastifyInstance) {
     reply.header('cache-control', 'no-store');
     return apiAccess.revealApiKey(app.db, app.keyRing, request.actor.user!.id, request.params.id, request.actor);
   });
+
+  app.get('/api-credentials', { config: customer, schema: { tags, summary: 'Credentials for third-party APIs you subscribe to (label and hint only)' } },
+    async (request) => ({ data: await listOwnCredentials(app.db, request.actor.user!.id) }));
+  app.post('/api-credentials/:id/reveal', { config: customer, schema: { tags, summary: 'Show the key and secret of one of your credentials', params: idParams } },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return revealOwnCredential(app.db, app.keyRing, request.actor.user!.id, request.params.id, request.actor);
+    });
 
   app.post('/keys/verify', {
     config: { access: 'public' },
@@ -110,6 +119,20 @@ export async function apiAccessAdminRoutes(fastify: FastifyInstance) {
       forgetServiceTokens(app.db);
       return token;
     });
+
+  app.post('/api-credentials', {
+    config: adminOnly,
+    schema: {
+      tags, summary: "Attach a customer's credentials for an api_referral product's third-party API (stored encrypted)",
+      body: z.object({
+        licenseId: z.string().min(1).max(64), label: z.string().trim().min(1).max(100), apiKey: z.string().min(1).max(2000),
+        apiSecret: z.string().min(1).max(4000).nullable().optional(), accountUrl: z.url().max(2000).nullable().optional(), externalUserId: z.string().max(200).nullable().optional(),
+      }),
+    },
+  }, async (request, reply) => {
+    reply.code(201);
+    return attachCredential(app.db, app.keyRing, request.body, request.actor);
+  });
 
   app.get('/api-usage', { config: adminOnly, schema: { tags, summary: 'Gateway usage: totals, latency, top keys, errors, endpoints', querystring: z.object({ hours: z.coerce.number().int().min(1).max(24 * 90).default(24) }) } },
     async (request) => usageOverview(app.db, request.query.hours));
