@@ -16,6 +16,7 @@ import autocannon from 'autocannon';
 import { SEARCH_WORD, generateCatalogue, showcaseProduct } from './catalogue.mjs';
 import { LIGHTHOUSE_TARGETS, runLighthouse } from './lighthouse.mjs';
 import { DOWNLOAD_TARGETS, runDownloadBench } from './downloads.mjs';
+import { printGateway, runGatewayBench } from './gateway.mjs';
 import { WEBHOOK_TARGETS, runWebhookBench } from './webhooks.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -129,6 +130,11 @@ const scenarios = [
     id: 'downloads',
     name: 'Downloads: a 1 GiB local file through GET /api/download/{token} vs nginx; 20 at once',
     kind: 'downloads',
+  },
+  {
+    id: 'gateway',
+    name: 'API gateway: GET /api/gateway/<slug>/ vs the upstream directly, and exact usage accounting',
+    kind: 'gateway',
   },
   {
     id: 'lighthouse',
@@ -657,6 +663,7 @@ async function main() {
   let lighthouse;
   let webhooks;
   let downloads;
+  let gateway;
   let rssAfterWarmup;
   let adminSession;
   const shared = {};
@@ -666,6 +673,7 @@ async function main() {
       if (scenario.kind === 'lighthouse') lighthouse = { ...skipped, pages: [] };
       else if (scenario.kind === 'webhooks') webhooks = skipped;
       else if (scenario.kind === 'downloads') downloads = skipped;
+      else if (scenario.kind === 'gateway') gateway = skipped;
       else results.push(skipped);
       continue;
     }
@@ -681,6 +689,8 @@ async function main() {
       /** A defect seen during setup: the scenario fails with it. */
       problem: (text) => setupProblems.add(text),
       request: (method, path, options) => api(platformUrl, method, path, options),
+      /** Starts (once) a baseline server; {url}. */
+      startBaseline: (name, readyPath) => startBaseline(name, readyPath),
       /** Signs in as ctx.admin (once per run: sign-in is rate-limited); headers that authenticate as that administrator. */
       adminHeaders() {
         adminSession ??= ctx.request('POST', '/api/auth/sign-in/email', { body: admin }).then((r) => {
@@ -731,6 +741,20 @@ async function main() {
         console.log('done');
       } catch (error) {
         downloads = failed(error);
+      }
+      continue;
+    }
+    if (scenario.kind === 'gateway') {
+      console.log(`${scenario.name}:`);
+      try {
+        process.stdout.write('  ');
+        gateway = { name: scenario.name, ...(await runGatewayBench(ctx, {
+          durationS: LOAD.durationS, connections: LOAD.connections, exactRequests: Math.round(positiveNumber(process.env.BENCH_GATEWAY_REQUESTS, 20_000)),
+          progress: (text) => process.stdout.write(text),
+        })) };
+        console.log('done');
+      } catch (error) {
+        gateway = failed(error);
       }
       continue;
     }
@@ -830,6 +854,7 @@ async function main() {
   }
   if (webhooks) printWebhooks(webhooks);
   if (downloads) printDownloads(downloads);
+  if (gateway) printGateway(gateway, printTable);
   if (lighthouse) printLighthouse(lighthouse);
 
   const startup = {
@@ -865,7 +890,7 @@ async function main() {
       `servers share ${cpus.length} CPU(s), so absolute req/s depend on the machine.\nTotal bench time ${totalS.toFixed(0)} s.`,
   );
 
-  const pass = results.every((r) => r.pass) && (lighthouse?.pass ?? true) && (webhooks?.pass ?? true) && (downloads?.pass ?? true) &&
+  const pass = results.every((r) => r.pass) && (lighthouse?.pass ?? true) && (webhooks?.pass ?? true) && (downloads?.pass ?? true) && (gateway?.pass ?? true) &&
     checks.every((c) => c.pass);
   const report = {
     date: new Date().toISOString(),
@@ -882,6 +907,7 @@ async function main() {
     scenarios: results,
     webhooks,
     downloads,
+    gateway,
     lighthouse,
     startup: { ...startup, targets: { coldStartEmptyS: TARGETS.coldStartEmptyS, coldStartExistingS: TARGETS.coldStartExistingS } },
     memory: {

@@ -21,6 +21,8 @@ import { createPageCache } from './lib/page-cache.js';
 import { securityHeaders } from './lib/security-headers.js';
 import type { Secrets } from './lib/secrets.js';
 import { version } from './lib/version.js';
+import type { ApiAccess } from './modules/api-access/context.js';
+import { createApiAccess } from './modules/api-access/context.js';
 import { createAuth, type Auth } from './modules/auth/auth.js';
 import type { Commerce } from './modules/checkout/context.js';
 import { defineCommerceJobs } from './modules/checkout/jobs.js';
@@ -58,6 +60,8 @@ declare module 'fastify' {
     licensing: Licensing;
     /** Checkout, payments and fulfilment's view of the platform. */
     commerce: Commerce;
+    /** API keys, the gateway's cache, limits and usage meter. */
+    apiAccess: ApiAccess;
   }
 }
 
@@ -131,6 +135,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     webhookBaseUrl: () => env.PAYMENT_SANDBOX_WEBHOOK_URL?.replace(/\/+$/, '') ?? ownAddress(app),
   };
   app.decorate('commerce', commerce);
+  const apiAccess = await createApiAccess({ db: database.db, env, live, keyRing, mailer: options.mailer, log, ownAddress: () => ownAddress(app) });
+  app.decorate('apiAccess', apiAccess.apiAccess);
   const commerceJobs = defineCommerceJobs(jobs, commerce);
 
   const headers = securityHeaders({ https: new URL(env.PUBLIC_URL).protocol === 'https:', razorpay: providers.has('razorpay') });
@@ -180,6 +186,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onReady', async () => {
     await live.start();
     await licensing.start();
+    await apiAccess.start();
     await jobs.start();
     await commerceJobs.schedule();
   });
@@ -187,6 +194,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     commerce.local.close();
     await jobs.stop();
     await licensing.stop();
+    // Every request has finished by now: what the gateway metered is written before the database closes.
+    await apiAccess.stop();
     await live.stop();
     await storage.close();
   });

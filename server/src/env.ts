@@ -111,6 +111,18 @@ const schema = z.object({
    * instead of being streamed by this process. Map the prefix to STORAGE_DIR with an `internal` location.
    */
   DOWNLOAD_ACCEL_REDIRECT_PREFIX: z.string().regex(/^\/[A-Za-z0-9._/-]*\/$/, 'must start and end with /').optional(),
+  /** API gateway limits in Redis, shared by every instance (`redis://host:6379`); unset: in this process's memory. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  /** Per-minute limits: `sliding` (the last 60 s, approximated from two windows) or `fixed` (the clock minute). */
+  API_RATE_LIMIT_WINDOW: z.enum(['sliding', 'fixed']).default('sliding'),
+  /** How long the gateway waits for an upstream's response headers before answering 502. */
+  API_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** How often gateway usage is written to the database (in batches; a clean stop writes the rest). */
+  API_USAGE_FLUSH_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** Keys one licence may hold at once when its plan sets no `limits.keys`. */
+  API_KEYS_PER_LICENSE: z.coerce.number().int().min(1).max(1000).default(5),
+  /** A small upstream served by the platform itself at /api/demo-upstream, which the seeded API products use. */
+  DEMO_UPSTREAM: booleanish.optional(),
 }).superRefine((env, ctx) => {
   if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) {
     ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when STORAGE_DRIVER=s3' });

@@ -218,7 +218,10 @@ export interface ApiKey {
   planId: string | null
   allowedDomains: string[]
   allowedIps: string[]
-  status: 'active' | 'revoked'
+  /** `expired`: past `expiresAt` (a hard expiry, or the end of a rotation's grace period). */
+  status: 'active' | 'expired' | 'revoked'
+  /** Set for a key with an expiry or one being rotated out. */
+  expiresAt: string | null
   lastUsedAt: string | null
   createdAt: string
 }

@@ -64,6 +64,15 @@ export const auditActions = [
   'api_key.rotate',
   'api_key.revoke',
   'api_key.reveal',
+  'api_key.update',
+  'api_endpoint.create',
+  'api_endpoint.update',
+  'api_endpoint.delete',
+  'service_token.create',
+  'service_token.revoke',
+  'api_credential.attach',
+  'api_credential.reveal',
+  'api_credential.delete',
   'download.revoke',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];

@@ -37,6 +37,11 @@ describe('route guard', () => {
       /^(POST \/api\/products\/:slug\/download|GET \/api\/products\/:slug\/download-access|GET \/api\/download\/:token)$/,
       // Installed software checks its licence with the key alone; the lease key is public by nature.
       /^(POST \/api\/licenses\/(validate|activate|deactivate)|GET \/api\/licenses\/public-key)$/,
+      // The gateway and the verify endpoint authenticate with an API key or a service token, not a session.
+      /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) \/api\/gateway\/:productSlug(\/\*)?$/,
+      /^POST \/api\/keys\/verify$/,
+      // The demo upstream the seeded API products point at (demo mode only).
+      /^(GET|POST) \/api\/demo-upstream\/:api\/[a-z/:]+$/,
     ];
     for (const route of publicRoutes) expect(allowed.some((re) => re.test(route)), route).toBe(true);
   });

@@ -6,6 +6,7 @@ export const idPrefixes = {
   activation: 'act', apiKey: 'key', download: 'dl', ticket: 'tkt', message: 'msg', ad: 'ad', event: 'evt',
   audit: 'aud', referral: 'ref', commission: 'com', session: 'ses', account: 'acc', verification: 'vrf',
   mail: 'mail', flag: 'flg', category: 'cat', orderItem: 'oit', orderEvent: 'oev', coupon: 'cpn', redemption: 'rdm',
+  endpoint: 'ep', serviceToken: 'stk', credential: 'crd',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

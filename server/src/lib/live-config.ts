@@ -13,7 +13,9 @@ export const CONFIG_CHANNEL = 'mintreu_config';
 export const CATALOG_CHANNEL = 'mintreu_catalog';
 /** Licence changes (state, seats, activations, signing keys): the licence cache listens. Same name as licensing/events.ts. */
 export const LICENSE_CHANNEL = 'mintreu_licenses';
-const channels = [CONFIG_CHANNEL, CATALOG_CHANNEL, LICENSE_CHANNEL];
+/** API key changes (created, rotated, revoked, rules edited): the gateway's key cache listens. Same name as api-access/events.ts. */
+export const API_KEY_CHANNEL = 'mintreu_api_keys';
+const channels = [CONFIG_CHANNEL, CATALOG_CHANNEL, LICENSE_CHANNEL, API_KEY_CHANNEL];
 
 interface FlagState {
   enabled: boolean;
@@ -144,7 +146,7 @@ export class LiveConfig {
     client.on('end', () => reconnect());
     client.on('notification', (message) => {
       for (const listener of this.channelListeners.get(message.channel) ?? []) listener(message.payload ?? '');
-      if (message.channel === LICENSE_CHANNEL) return;
+      if (message.channel === LICENSE_CHANNEL || message.channel === API_KEY_CHANNEL) return;
       this.generation++;
       if (message.channel === CONFIG_CHANNEL) this.reload().catch((error) => this.log('config reload failed', error));
     });

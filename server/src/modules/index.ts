@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import adminOverviewRoutes from './admin/routes.js';
-import { apiAccessRoutes } from './api-access/routes.js';
+import { demoUpstreamRoutes } from './api-access/demo-upstream.js';
+import { gatewayRoutes } from './api-access/gateway.js';
+import { apiAccessAdminRoutes, apiAccessRoutes } from './api-access/routes.js';
 import auditRoutes from './audit/routes.js';
 import authRoutes from './auth/routes.js';
 import { mediaAdminRoutes, mediaRoutes } from './catalog/media-routes.js';
@@ -41,6 +43,9 @@ export const modules: { prefix: string; plugin: (app: FastifyInstance) => Promis
   { prefix: '/api', plugin: licensingRoutes },
   { prefix: '/api/admin', plugin: licensingAdminRoutes },
   { prefix: '/api', plugin: apiAccessRoutes },
+  { prefix: '/api/admin', plugin: apiAccessAdminRoutes },
+  { prefix: '/api', plugin: gatewayRoutes },
+  { prefix: '/api', plugin: demoUpstreamRoutes },
   { prefix: '/api', plugin: downloadRoutes },
   { prefix: '/api/admin', plugin: downloadAdminRoutes },
 ];

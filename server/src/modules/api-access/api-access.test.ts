@@ -11,11 +11,11 @@ import { issueApiKey, listOwnApiKeys, revokeApiKeysOfLicenses } from './service.
 import { apiKeys } from './tables.js';
 
 describe('API key generation', () => {
-  it('makes mk_live_/mk_test_ keys of 40 base-62 characters with an 8-character display prefix', () => {
+  it('makes mk_live_/mk_test_ keys of 43 base-62 characters with an 8-character display prefix', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 200; i++) {
       const live = generateApiKey('live');
-      expect(live.key).toMatch(/^mk_live_[0-9A-Za-z]{40}$/);
+      expect(live.key).toMatch(/^mk_live_[0-9A-Za-z]{43}$/);
       expect(live.key).toMatch(apiKeyPattern);
       expect(live.prefix).toBe(live.key.slice(0, 'mk_live_'.length + 8));
       expect(live.hash).toBe(createHash('sha256').update(live.key).digest('hex'));
@@ -23,10 +23,10 @@ describe('API key generation', () => {
     }
     expect(seen.size).toBe(200);
     const test = generateApiKey('test');
-    expect(test.key).toMatch(/^mk_test_[0-9A-Za-z]{40}$/);
+    expect(test.key).toMatch(/^mk_test_[0-9A-Za-z]{43}$/);
     expect(test.prefix).toMatch(/^mk_test_[0-9A-Za-z]{8}$/);
-    // 40 × log2(62) ≈ 238 bits of secret.
-    expect(40 * Math.log2(62)).toBeGreaterThan(190);
+    // 43 × log2(62) ≈ 256.03 bits of secret.
+    expect(43 * Math.log2(62)).toBeGreaterThan(256);
     expect(hashApiKey(test.key)).toBe(test.hash);
   });
 });
@@ -68,7 +68,7 @@ describe('API keys', () => {
   it('stores the SHA-256 of the key and its prefix, never the key', async () => {
     const { license, key } = await subscribe(buyer.userId);
     expect(key.id).toMatch(/^key_/);
-    expect(key.key).toMatch(/^mk_live_[0-9A-Za-z]{40}$/);
+    expect(key.key).toMatch(/^mk_live_[0-9A-Za-z]{43}$/);
     expect(key.prefix).toBe(key.key.slice(0, 16));
     const row = await rowOf(key.id);
     expect(row.keyHash).toBe(createHash('sha256').update(key.key).digest('hex'));
@@ -156,7 +156,7 @@ describe('API keys', () => {
       expect(data).toHaveLength(2);
       expect(data[0]).toEqual({
         id: keys[1]!.key.id, name: 'Default key', environment: 'live', prefix: keys[1]!.key.prefix, licenseId: keys[1]!.license.id,
-        productId: product.id, planId, allowedDomains: [], allowedIps: [], status: 'active', lastUsedAt: null, createdAt: expect.any(String),
+        productId: product.id, planId, allowedDomains: [], allowedIps: [], status: 'active', expiresAt: null, lastUsedAt: null, createdAt: expect.any(String),
       });
       expect(data[1]).toMatchObject({ id: keys[0]!.key.id, status: 'revoked' });
       const text = response.body;
@@ -175,10 +175,10 @@ describe('API keys', () => {
       expect(anonymous.json().error.code).toBe('UNAUTHENTICATED');
     });
 
-    it('shows a rotated key past its grace period as revoked', async () => {
+    it('shows a rotated key past its grace period as expired', async () => {
       await t.app.db.update(apiKeys).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(apiKeys.id, keys[1]!.key.id));
       const [first] = await listOwnApiKeys(t.app.db, owner.userId);
-      expect(first).toMatchObject({ id: keys[1]!.key.id, status: 'revoked' });
+      expect(first).toMatchObject({ id: keys[1]!.key.id, status: 'expired' });
     });
   });
 });

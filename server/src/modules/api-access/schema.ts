@@ -14,7 +14,8 @@ export const apiKey = z.object({
   planId: z.string().nullable(),
   allowedDomains: z.array(z.string()),
   allowedIps: z.array(z.string()),
-  status: z.enum(['active', 'revoked']),
+  status: z.enum(['active', 'expired', 'revoked']),
+  expiresAt: timestamp.nullable().describe('When the key stops working: a chosen expiry, or the end of a rotation grace period'),
   lastUsedAt: timestamp.nullable(),
   createdAt: timestamp,
 }) satisfies z.ZodType<ApiKey>;

@@ -6,6 +6,7 @@ import { recordAudit } from '../../lib/audit.js';
 import type { KeyRing } from '../../lib/crypto.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
+import { API_KEY_CREATED, notifyApiKeyChange } from './events.js';
 import { generateApiKey } from './keys.js';
 import { apiKeys } from './tables.js';
 
@@ -67,6 +68,7 @@ export async function issueApiKey(
         productId: row!.productId, planId: row!.planId, userId: row!.userId,
       },
     });
+    await notifyApiKeyChange(tx, API_KEY_CREATED);
     return { id: row!.id, key, prefix };
   });
 }
@@ -97,14 +99,15 @@ export async function revokeApiKeysOfLicenses(db: DbOrTx, licenseIds: string[], 
         action: 'api_key.revoke', entityType: 'api_key', entityId: row.id, reason,
         before: { state: 'active' }, after: { state: 'revoked', licenseId: row.licenseId },
       });
+      await notifyApiKeyChange(tx, row.id);
     }
     return ids;
   });
 }
 
 /**
- * The API's key shape: never the hash, never the key. A key past its rotation grace period
- * (`expiresAt`) no longer works, so it reads as revoked.
+ * The API's key shape: never the hash, never the key. A key past its expiry (or its rotation grace period) no
+ * longer works and reads as expired.
  */
 export function presentApiKey(row: ApiKeyRow, now: Date = new Date()): ApiKey {
   const expired = row.expiresAt !== null && row.expiresAt.getTime() <= now.getTime();
@@ -118,7 +121,8 @@ export function presentApiKey(row: ApiKeyRow, now: Date = new Date()): ApiKey {
     planId: row.planId,
     allowedDomains: row.allowedDomains,
     allowedIps: row.allowedIps,
-    status: row.state === 'revoked' || expired ? 'revoked' : 'active',
+    status: row.state === 'revoked' ? 'revoked' : expired ? 'expired' : 'active',
+    expiresAt: row.expiresAt?.toISOString() ?? null,
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
     createdAt: row.createdAt.toISOString(),
   };

@@ -101,7 +101,7 @@ export const demoProducts: DemoProduct[] = [
     shortDescription: 'Products, carts, orders and payments behind one REST API for your storefronts.',
     description: 'A headless commerce backend: catalogue, carts, orders, coupons and payment webhooks, with **idempotent** writes.',
     content: '## Endpoints\n\n- `GET /products`\n- `POST /carts`\n- `POST /orders`\n\nEvery request needs an API key in `Authorization: Bearer …`.',
-    downloads: 0, rating: 4.7, apiConfig: { baseUrl: 'https://commerce-upstream.invalid', auth: 'bearer', supportsWebhooks: true },
+    downloads: 0, rating: 4.7, apiConfig: { baseUrl: '/api/demo-upstream/pulsecart', auth: 'bearer', supportsWebhooks: true },
     documentationUrl: 'https://docs.example.com/pulsecart',
     plans: [
       { slug: 'launch', name: 'Launch', price: 9900, billingCycle: 'monthly', perMinute: 120, perDay: 6000, perMonth: 120000, features: ['1 site', 'Email support'] },
@@ -113,7 +113,7 @@ export const demoProducts: DemoProduct[] = [
     title: 'HelpdeskFlow Support API', type: 'api_service', price: 0, categories: ['APIs'], requiresAuth: true,
     shortDescription: 'Tickets, replies and SLAs as an API for your own support widgets.',
     description: 'Create tickets, thread replies and track SLAs from any app. Pairs with our helpdesk frontends.',
-    downloads: 0, rating: 4.5, apiConfig: { baseUrl: 'https://helpdesk-upstream.invalid', auth: 'bearer' },
+    downloads: 0, rating: 4.5, apiConfig: { baseUrl: '/api/demo-upstream/helpdesk', auth: 'bearer' },
     plans: [
       { slug: 'starter', name: 'Starter', price: 6900, billingCycle: 'monthly', perMinute: 100, perDay: 5000, perMonth: 100000, features: ['1 site'] },
       { slug: 'pro', name: 'Pro', price: 14900, billingCycle: 'monthly', perMinute: 300, perDay: 20000, perMonth: 400000, features: ['3 sites', 'Webhooks'], popular: true },
