@@ -234,7 +234,7 @@ export async function revokeLicense(l: Licensing, id: string, reason: string, ac
 export async function adminReleaseActivation(l: Licensing, id: string, activationId: string, reason: string, actor: Actor): Promise<AdminLicenseDetail> {
   const [row] = await l.db.select({ id: licenses.id }).from(licenses).where(eq(licenses.id, id));
   if (!row) throw notFound('Licence');
-  const released = await releaseActivation(l, id, activationId, 'admin', actor, reason);
+  const released = await releaseActivation(l, id, activationId, 'admin', actor, { reason });
   if (!released) {
     const [exists] = await l.db.select({ id: licenseActivations.id }).from(licenseActivations)
       .where(and(eq(licenseActivations.id, activationId), eq(licenseActivations.licenseId, id), isNull(licenseActivations.releasedAt)));

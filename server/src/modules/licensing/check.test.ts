@@ -401,12 +401,27 @@ describe('self-service seats', () => {
     expect(events[0]!.actorId).toBe(owner.userId);
   });
 
+  it('counts the budget under the licence lock: racing releases cannot overspend it', async () => {
+    const { key, license } = await grant();
+    const machines = await Promise.all(['r1', 'r2', 'r3', 'r4'].map((fp) => activate(key, fp)));
+    const answers = await Promise.all(machines.map((m) => release(license.id, m.instance!.id)));
+    expect(answers.filter((a) => a.statusCode === 200)).toHaveLength(2);
+    expect(answers.filter((a) => a.statusCode === 429)).toHaveLength(2);
+    const detail = (await t.app.inject({ method: 'GET', url: `/api/licenses/${license.id}`, headers: owner.headers })).json();
+    expect(detail.usageCount).toBe(2);
+    expect(detail.activations).toHaveLength(2);
+  });
+
   it('releases every seat after the owner confirms the emailed link, once', async () => {
     const { key, license } = await grant();
     await Promise.all(['x', 'y'].map((fp) => activate(key, fp)));
     const asked = await t.app.inject({ method: 'POST', url: `/api/licenses/${license.id}/activations/release-all`, headers: owner.headers });
     expect(asked.statusCode).toBe(202);
     expect(asked.json().sentTo).toMatch(/^.\*\*\*@example\.com$/);
+    // Asking again at once sends no second email.
+    const again = await t.app.inject({ method: 'POST', url: `/api/licenses/${license.id}/activations/release-all`, headers: owner.headers });
+    expect(again.statusCode).toBe(429);
+    expect(Number(again.headers['retry-after'])).toBeGreaterThan(0);
     const [mail] = await t.app.db.select().from(mailbox).where(eq(mailbox.to, owner.email)).orderBy(desc(mailbox.createdAt)).limit(1);
     const token = /releaseAll=([\w-]+)/.exec(mail!.text)![1]!;
     expect(mail!.text).not.toContain(key);

@@ -4,6 +4,7 @@ import type {
   LicenseCheckResult, ValidateLicenseBody,
 } from '@mintreu/contracts';
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Tx } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
 import { recordAudit, withDeferredAudit } from '../../lib/audit.js';
 import { AppError } from '../../lib/errors.js';
@@ -259,16 +260,22 @@ export async function releaseActivation(
   activationId: string,
   by: ReleasedBy,
   actor: Actor,
-  reason?: string,
+  options: { reason?: string; beforeRelease?: (tx: Tx, activation: { usesSeat: boolean }) => Promise<void> } = {},
 ): Promise<CachedActivation | null> {
+  const { reason } = options;
   const released = await withDeferredAudit(l.db, async (tx) => {
     const [row] = await tx.select({ id: licenses.id, usageCount: licenses.usageCount }).from(licenses).where(eq(licenses.id, licenseId)).for('update');
     if (!row) return null;
+    const live = and(eq(licenseActivations.id, activationId), eq(licenseActivations.licenseId, licenseId), isNull(licenseActivations.releasedAt));
+    const [target] = await tx.select({ usesSeat: licenseActivations.usesSeat }).from(licenseActivations).where(live);
+    if (!target) return null;
+    // Under the licence lock, so concurrent releases see each other (the owner's budget is counted here).
+    await options.beforeRelease?.(tx, target);
     const now = new Date();
     const [activation] = await tx
       .update(licenseActivations)
       .set({ releasedAt: now, releasedBy: by })
-      .where(and(eq(licenseActivations.id, activationId), eq(licenseActivations.licenseId, licenseId), isNull(licenseActivations.releasedAt)))
+      .where(live)
       .returning();
     if (!activation) return null;
     if (activation.usesSeat) {

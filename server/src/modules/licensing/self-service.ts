@@ -21,6 +21,7 @@ import { licenseActivations, licenseReleaseRequests, licenses } from './tables.j
  */
 
 const releaseAllMinutes = 30;
+const resendMs = 60 * 1000;
 
 export const releasePolicyOf = (l: Licensing): ReleasePolicy => ({ limit: l.env.LICENSE_SELF_RELEASES, windowHours: l.env.LICENSE_RELEASE_WINDOW_HOURS });
 
@@ -33,25 +34,21 @@ async function ownLicenseRow(l: Licensing, userId: string, licenseId: string) {
 export async function releaseOwnActivation(l: Licensing, userId: string, licenseId: string, activationId: string, actor: Actor): Promise<License> {
   await ownLicenseRow(l, userId, licenseId);
   const policy = releasePolicyOf(l);
-  const [activation] = await l.db
-    .select({ usesSeat: licenseActivations.usesSeat })
-    .from(licenseActivations)
-    .where(and(eq(licenseActivations.id, activationId), eq(licenseActivations.licenseId, licenseId), isNull(licenseActivations.releasedAt)));
-  if (!activation) throw notFound('Activation');
-  // A development activation holds no seat: releasing it costs nothing from the budget.
-  if (activation.usesSeat) {
-    const budget = releaseBudget((await recentOwnerReleases(l.db, [licenseId], policy)).get(licenseId) ?? [], policy);
-    if (budget.remaining === 0) {
+  const released = await releaseActivation(l, licenseId, activationId, 'owner', actor, {
+    beforeRelease: async (tx, activation) => {
+      // A development activation holds no seat: releasing it costs nothing from the budget.
+      if (!activation.usesSeat) return;
+      const budget = releaseBudget((await recentOwnerReleases(tx, [licenseId], policy)).get(licenseId) ?? [], policy);
+      if (budget.remaining > 0) return;
       const retryAfter = budget.nextAt ? Math.max(1, Math.ceil((Date.parse(budget.nextAt) - Date.now()) / 1000)) : 60;
       throw new AppError('RATE_LIMITED', `You have released ${policy.limit} seats in the last ${policy.windowHours} hours. ` +
         'You can release another later, or release every seat at once with an emailed confirmation.', {
         details: { nextAt: budget.nextAt, limit: policy.limit, windowHours: policy.windowHours },
         headers: { 'retry-after': String(retryAfter) },
       });
-    }
-  }
-  // Two tabs clicking Release at once: the second finds nothing live and is told so.
-  const released = await releaseActivation(l, licenseId, activationId, 'owner', actor);
+    },
+  });
+  // Unknown, someone else's, or already released (two tabs clicking Release at once).
   if (!released) throw notFound('Activation');
   return getOwnLicense(l.db, l.keys, userId, licenseId, policy);
 }
@@ -63,6 +60,18 @@ export async function requestReleaseAll(
   licenseId: string,
 ): Promise<{ sentTo: string; expiresAt: string }> {
   const row = await ownLicenseRow(l, user.id, licenseId);
+  // One email a minute per licence: the button cannot be used to flood the owner's inbox (or our mail server).
+  const [recent] = await l.db
+    .select({ createdAt: licenseReleaseRequests.createdAt })
+    .from(licenseReleaseRequests)
+    .where(and(eq(licenseReleaseRequests.licenseId, licenseId), gt(licenseReleaseRequests.createdAt, new Date(Date.now() - resendMs))))
+    .limit(1);
+  if (recent) {
+    const retryAfter = Math.max(1, Math.ceil((recent.createdAt.getTime() + resendMs - Date.now()) / 1000));
+    throw new AppError('RATE_LIMITED', 'A confirmation email was sent a moment ago. Check your inbox, or ask again in a minute.', {
+      headers: { 'retry-after': String(retryAfter) },
+    });
+  }
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + releaseAllMinutes * 60 * 1000);
   await l.db.insert(licenseReleaseRequests).values({ id: newId('event'), licenseId, userId: user.id, tokenHash: sha256(token), expiresAt });
