@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -12,6 +11,7 @@ import type { Env } from './env.js';
 import { KeyRing } from './lib/crypto.js';
 import { AppError } from './lib/errors.js';
 import { registerGuard } from './lib/guard.js';
+import { HotLane, requestIdOf } from './lib/hot-lane.js';
 import { Jobs } from './lib/jobs.js';
 import { LocalWork } from './lib/local-work.js';
 import { registerErrorHandling } from './lib/http-errors.js';
@@ -62,10 +62,11 @@ declare module 'fastify' {
     commerce: Commerce;
     /** API keys, the gateway's cache, limits and usage meter. */
     apiAccess: ApiAccess;
+    /** Endpoints served ahead of Fastify's router (licence validation, the gateway): lib/hot-lane.ts. */
+    hotLane: HotLane;
   }
 }
 
-const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
 /** URLs whose last segment is a secret (download links), masked in request logs. */
 const capabilityPath = /^(\/api\/download\/)[^/?#]+/;
 
@@ -82,7 +83,13 @@ export function serializeRequest(request: Pick<FastifyRequest, 'method' | 'url' 
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { env, database } = options;
+  const providers = createPaymentProviders(env, options.secrets, {
+    sandboxDeliver: (request) => deliverSandboxRefund(commerce, request),
+  });
+  const headers = securityHeaders({ https: new URL(env.PUBLIC_URL).protocol === 'https:', razorpay: providers.has('razorpay') });
+  const hotLane = new HotLane({ securityHeaders: headers.api, trustProxy: env.TRUST_PROXY });
   const app = Fastify({
+    serverFactory: hotLane.serverFactory,
     logger:
       options.logger === false
         ? false
@@ -94,11 +101,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           },
     bodyLimit: env.BODY_LIMIT,
     trustProxy: env.TRUST_PROXY,
-    // Keep a caller's request id when it is sane, so logs join up across services.
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
-    },
+    genReqId: requestIdOf,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -124,9 +127,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('licenseKeys', licenseKeys);
   const licensing = createLicensing({ db: database.db, env, live, keys: licenseKeys, keyRing, mailer: options.mailer, log });
   app.decorate('licensing', licensing.licensing);
-  const providers = createPaymentProviders(env, options.secrets, {
-    sandboxDeliver: (request) => deliverSandboxRefund(commerce, request),
-  });
   const commerce: Commerce = {
     db: database.db, env, live, jobs, local: new LocalWork(4, 1000), mailer: options.mailer, licenseKeys, keyRing, providers,
     defaultProvider: defaultProviderName(env, providers),
@@ -139,7 +139,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('apiAccess', apiAccess.apiAccess);
   const commerceJobs = defineCommerceJobs(jobs, commerce);
 
-  const headers = securityHeaders({ https: new URL(env.PUBLIC_URL).protocol === 'https:', razorpay: providers.has('razorpay') });
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers.api);
     reply.header('x-request-id', request.id);
@@ -147,7 +146,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   registerGuard(app, auth);
-  registerMetrics(app);
+  hotLane.log = app.log;
+  hotLane.observe = registerMetrics(app);
+  app.decorate('hotLane', hotLane);
 
   await app.register(swagger, {
     openapi: {

@@ -26,46 +26,63 @@ function isDatabaseUnavailable(error: unknown): boolean {
   return e.cause !== undefined && e.cause !== error && isDatabaseUnavailable(e.cause);
 }
 
-export function send(reply: FastifyReply, status: number, code: string, message: string, details?: unknown) {
-  const body: ErrorBody = { error: { code, message, requestId: reply.request.id } };
-  if (details !== undefined) body.error.details = details;
-  return reply.status(status).type('application/json').send(body);
+export interface ErrorAnswer {
+  status: number;
+  body: ErrorBody;
+  headers?: Record<string, string>;
 }
 
-/** One handler turns every thrown thing into `{error: {code, message, requestId, details?}}`. */
+const answer = (status: number, code: string, message: string, requestId: string, details?: unknown, headers?: Record<string, string>): ErrorAnswer => {
+  const body: ErrorBody = { error: { code, message, requestId } };
+  if (details !== undefined) body.error.details = details;
+  return { status, body, headers };
+};
+
+/**
+ * Every thrown thing as the contract's `{error: {code, message, requestId, details?}}`, its status and headers;
+ * `log` hears of what is the server's fault. Fastify's error handler and the hot lane both answer with this.
+ */
+export function describeError(error: unknown, requestId: string, log: (level: 'warn' | 'error', message: string) => void): ErrorAnswer {
+  if (error instanceof AppError) return answer(error.status, error.code, error.message, requestId, error.details, error.headers);
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const details = error.validation.map((issue) => ({
+      path: `${error.validationContext ?? 'body'}${issue.instancePath.replace(/\//g, '.')}`,
+      message: issue.message ?? 'Invalid value',
+    }));
+    return answer(400, 'VALIDATION_FAILED', 'The request is not valid', requestId, details);
+  }
+  if (isResponseSerializationError(error)) {
+    log('error', 'response did not match its schema');
+    return answer(500, 'INTERNAL', 'Internal server error', requestId);
+  }
+  if (isDatabaseUnavailable(error)) {
+    log('error', 'database unavailable');
+    return answer(503, 'SERVICE_UNAVAILABLE', 'The service is temporarily unavailable. Please retry shortly.', requestId, undefined, { 'retry-after': '5' });
+  }
+  const e = error as Partial<FastifyError>;
+  const status = e.statusCode ?? 500;
+  if (status >= 500) {
+    log('error', 'unhandled error');
+    return answer(500, 'INTERNAL', 'Internal server error', requestId);
+  }
+  const message =
+    e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
+      ? 'The body is not valid JSON'
+      : e.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? 'The body is too large'
+        : (e.message ?? 'Bad request');
+  return answer(status, codeByStatus[status] ?? 'BAD_REQUEST', message, requestId);
+}
+
+export function send(reply: FastifyReply, status: number, code: string, message: string, details?: unknown) {
+  return reply.status(status).type('application/json').send(answer(status, code, message, reply.request.id, details).body);
+}
+
+/** One handler turns every thrown thing into the contract's error shape (describeError). */
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof AppError) {
-      if (error.headers) reply.headers(error.headers);
-      return send(reply, error.status, error.code, error.message, error.details);
-    }
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      const details = error.validation.map((issue) => ({
-        path: `${error.validationContext ?? 'body'}${issue.instancePath.replace(/\//g, '.')}`,
-        message: issue.message ?? 'Invalid value',
-      }));
-      return send(reply, 400, 'VALIDATION_FAILED', 'The request is not valid', details);
-    }
-    if (isResponseSerializationError(error)) {
-      request.log.error({ err: error }, 'response did not match its schema');
-      return send(reply, 500, 'INTERNAL', 'Internal server error');
-    }
-    if (isDatabaseUnavailable(error)) {
-      request.log.error({ err: error }, 'database unavailable');
-      reply.header('retry-after', '5');
-      return send(reply, 503, 'SERVICE_UNAVAILABLE', 'The service is temporarily unavailable. Please retry shortly.');
-    }
-    const status = error.statusCode ?? 500;
-    if (status >= 500) {
-      request.log.error({ err: error }, 'unhandled error');
-      return send(reply, 500, 'INTERNAL', 'Internal server error');
-    }
-    const message =
-      error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
-        ? 'The body is not valid JSON'
-        : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? 'The body is too large'
-          : error.message;
-    return send(reply, status, codeByStatus[status] ?? 'BAD_REQUEST', message);
+    const { status, body, headers } = describeError(error, request.id, (level, message) => request.log[level]({ err: error }, message));
+    if (headers) reply.headers(headers);
+    return reply.status(status).type('application/json').send(body);
   });
 }

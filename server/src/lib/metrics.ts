@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Prometheus metrics: process defaults plus request latency by route pattern (bounded cardinality). */
-export function registerMetrics(app: FastifyInstance) {
+/**
+ * Prometheus metrics: process defaults plus request latency by route pattern (bounded cardinality). Returns the
+ * observer, for requests the hot lane answers before Fastify sees them.
+ */
+export function registerMetrics(app: FastifyInstance): (method: string, route: string, status: number, seconds: number) => void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'mintreu_' });
   const duration = new Histogram({
@@ -18,6 +21,7 @@ export function registerMetrics(app: FastifyInstance) {
     done();
   });
   app.decorate('metricsRegistry', registry);
+  return (method, route, status, seconds) => duration.observe({ method, route, status: String(status) }, seconds);
 }
 
 declare module 'fastify' {

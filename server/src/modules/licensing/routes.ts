@@ -2,10 +2,14 @@ import {
   activateLicenseBodySchema, adminLicenseGrantSchema, adminLicenseListQuerySchema, adminLicenseRevokeSchema,
   adminLicenseUpdateSchema, deactivateLicenseBodySchema, releaseAllConfirmSchema, validateLicenseBodySchema,
 } from '@mintreu/contracts';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { LicenseCheckResult } from '@mintreu/contracts';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Actor } from '../../lib/actor.js';
 import { AppError } from '../../lib/errors.js';
+import { readBody, type HotContext, type HotHandler } from '../../lib/hot-lane.js';
 import { RateLimiter } from '../../lib/rate-limit.js';
 import * as admin from './admin.js';
 import * as check from './check.js';
@@ -18,26 +22,43 @@ import * as selfService from './self-service.js';
 import * as licensing from './service.js';
 
 const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
-const identity = (payload: string) => payload;
+
+/** Scripts and old HTTP clients post forms (`key=…&fingerprint=…`); everything else sends JSON. */
+function parseCheckBody(contentType: string | undefined, text: string | null): unknown {
+  if (text === null) return undefined;
+  const type = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(text));
+  if (type !== 'application/json' && !type.endsWith('+json')) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send JSON (application/json) or a form (application/x-www-form-urlencoded)');
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AppError('VALIDATION_FAILED', 'The body is not valid JSON');
+  }
+}
+
+/** zod's complaints in the contract's shape, as Fastify's validator reports them for other routes. */
+function invalid(issues: z.core.$ZodIssue[]): AppError {
+  return new AppError('VALIDATION_FAILED', 'The request is not valid', {
+    details: issues.map((issue) => ({ path: ['body', ...issue.path.map(String)].join('.'), message: issue.message })),
+  });
+}
 
 /**
  * The public licence API for installed software: no session, rate limited per client address and per key
  * (whether or not the key exists, so probing for keys is limited the same way). JSON or form-encoded bodies.
+ * Served by the hot lane (lib/hot-lane.ts): validation answers thousands of times a second.
  */
 export async function licensePublicRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const perIp = new RateLimiter(app.env.LICENSE_RATE_LIMIT_PER_IP, 60_000);
   const perKey = new RateLimiter(app.env.LICENSE_RATE_LIMIT_PER_KEY, 60_000);
+  const lane = app.hotLane;
 
-  // Scripts and old HTTP clients post forms: `key=…&fingerprint=…`. Only this plugin's routes accept them.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
-
-  // async: a preHandler that neither takes `done` nor returns a promise would leave the request hanging.
-  const limit = async (request: FastifyRequest) => {
-    const byIp = perIp.hit(`ip:${request.ip}`);
-    const key = typeof (request.body as { key?: unknown } | undefined)?.key === 'string' ? normaliseLicenseKey((request.body as { key: string }).key).slice(0, 32) : '';
+  const limit = (ip: string, rawKey: string) => {
+    const byIp = perIp.hit(`ip:${ip}`);
+    const key = normaliseLicenseKey(rawKey).slice(0, 32);
     const byKey = key ? perKey.hit(`key:${key}`) : null;
     const refused = !byIp.allowed ? { ...byIp, limit: perIp.limit } : byKey && !byKey.allowed ? { ...byKey, limit: perKey.limit } : null;
     // The RateLimit-* headers go with the refusal only: this path answers thousands of times a second, and a
@@ -55,32 +76,49 @@ export async function licensePublicRoutes(fastify: FastifyInstance) {
   };
 
   /**
-   * The outcome as JSON, without a second pass through the response schema (this is the hot path). A VALID answer
-   * that is reused (check.ts) is serialised once: the WeakMap forgets it with the answer.
+   * One endpoint: the body read and checked against its schema, the limits, then the outcome as JSON. A VALID
+   * answer that is reused (check.ts) is serialised once: the WeakMap forgets it with the answer.
    */
   const serialised = new WeakMap<object, string>();
-  const send = (reply: FastifyReply, result: object) => {
-    let json = serialised.get(result);
-    if (json === undefined) {
-      json = JSON.stringify(result);
-      serialised.set(result, json);
+  const noStoreHeader = { 'cache-control': 'no-store' };
+  function endpoint<S extends z.ZodType<{ key: string }>>(schema: S, run: (body: z.infer<S>, ctx: HotContext, req: IncomingMessage) => Promise<LicenseCheckResult>): HotHandler {
+    return async (req, res, ctx) => {
+      const parsed = schema.safeParse(parseCheckBody(req.headers['content-type'], await readBody(req, 16 * 1024)));
+      if (!parsed.success) throw invalid(parsed.error.issues);
+      limit(ctx.ip, parsed.data.key);
+      const result = await run(parsed.data, ctx, req);
+      let json = serialised.get(result);
+      if (json === undefined) {
+        json = JSON.stringify(result);
+        serialised.set(result, json);
+      }
+      lane.json(res, ctx, 200, json, noStoreHeader);
+    };
+  }
+  const actorOf = (ctx: HotContext, req: IncomingMessage): Actor => ({ user: null, ip: ctx.ip, userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, requestId: ctx.id });
+  const endpoints = [
+    { path: 'validate', summary: 'Validate a licence key, optionally for one activation', body: validateLicenseBodySchema,
+      handler: endpoint(validateLicenseBodySchema, (body, ctx) => check.validateLicense(app.licensing, body, ctx.ip)) },
+    { path: 'activate', summary: 'Activate a licence on a machine (fingerprint) or site (domain)', body: activateLicenseBodySchema,
+      handler: endpoint(activateLicenseBodySchema, (body, ctx, req) => check.activateLicense(app.licensing, body, actorOf(ctx, req))) },
+    { path: 'deactivate', summary: 'Deactivate an activation, freeing its seat', body: deactivateLicenseBodySchema,
+      handler: endpoint(deactivateLicenseBodySchema, (body, ctx, req) => check.deactivateLicense(app.licensing, body, actorOf(ctx, req))) },
+  ];
+
+  // The same handlers as ordinary routes (app.inject, the API document, a trailing slash): their bodies are left
+  // unread for the handler, and the schema documents them without a second validation.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    scope.setValidatorCompiler(() => (value) => ({ value }));
+    for (const { path, summary, body, handler } of endpoints) {
+      lane.add('POST', `${fastify.prefix}/licenses/${path}`, handler);
+      scope.post(`/licenses/${path}`, {
+        config: { access: 'public' },
+        schema: { tags: ['licenses'], summary, body, response: { 200: licenseCheckResult } },
+      }, lane.route(handler));
     }
-    return reply.header('cache-control', 'no-store').type('application/json').serializer(identity).send(json);
-  };
-  const publicRoute = (summary: string, body: z.ZodType) => ({
-    config: { access: 'public' as const },
-    preHandler: limit,
-    schema: { tags: ['licenses'], summary, body, response: { 200: licenseCheckResult } },
   });
-
-  app.post('/licenses/validate', publicRoute('Validate a licence key, optionally for one activation', validateLicenseBodySchema),
-    async (request, reply) => send(reply, await check.validateLicense(app.licensing, request.body as z.infer<typeof validateLicenseBodySchema>, request.ip)));
-
-  app.post('/licenses/activate', publicRoute('Activate a licence on a machine (fingerprint) or site (domain)', activateLicenseBodySchema),
-    async (request, reply) => send(reply, await check.activateLicense(app.licensing, request.body as z.infer<typeof activateLicenseBodySchema>, request.actor)));
-
-  app.post('/licenses/deactivate', publicRoute('Deactivate an activation, freeing its seat', deactivateLicenseBodySchema),
-    async (request, reply) => send(reply, await check.deactivateLicense(app.licensing, request.body as z.infer<typeof deactivateLicenseBodySchema>, request.actor)));
 
   app.get(
     '/licenses/public-key',
