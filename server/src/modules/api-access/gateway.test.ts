@@ -11,7 +11,10 @@ import { issueLicense } from '../licensing/service.js';
 import { forwardRequestHeaders, safeUpstreamPath } from './proxy.js';
 import { apiKeys, apiUsageEvents } from './tables.js';
 
-/** An upstream that echoes what reached it; `/fail` closes the socket, `/status/:n` answers n. */
+/**
+ * An upstream that echoes what reached it; `/fail` closes the socket, `/status/:n` answers n, `/big/:n` streams n
+ * bytes, `/cut` sends part of an answer and hangs up.
+ */
 function startUpstream() {
   const seen: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
   const server = http.createServer((req, res) => {
@@ -21,6 +24,14 @@ function startUpstream() {
       const body = Buffer.concat(chunks).toString();
       seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
       if (req.url!.includes('/fail')) return req.socket.destroy();
+      const big = /\/big\/(\d+)/.exec(req.url!)?.[1];
+      if (big) return streamBytes(res, Number(big));
+      if (req.url!.includes('/cut')) {
+        res.writeHead(200, { 'content-length': '1000' });
+        res.write('x'.repeat(100));
+        setTimeout(() => res.destroy(), 20);
+        return;
+      }
       const status = /\/status\/(\d{3})/.exec(req.url!)?.[1];
       res.writeHead(status ? Number(status) : 200, { 'content-type': 'application/json', connection: 'keep-alive', 'set-cookie': 'upstream=1', 'x-upstream': 'yes' });
       res.end(JSON.stringify({ method: req.method, url: req.url, body }));
@@ -32,6 +43,22 @@ function startUpstream() {
       close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
     }));
   });
+}
+
+/** `size` bytes in 64 KiB writes, waiting for the socket to drain as a real server does. */
+function streamBytes(res: http.ServerResponse, size: number) {
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size) });
+  const chunk = Buffer.alloc(64 * 1024, 'a');
+  let left = size;
+  const more = () => {
+    while (left > 0) {
+      const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      left -= part.length;
+      if (!res.write(part)) return res.once('drain', more);
+    }
+    res.end();
+  };
+  more();
 }
 
 describe('API gateway', () => {
@@ -64,6 +91,9 @@ describe('API gateway', () => {
       headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...options.headers },
     });
   const flush = () => t.app.apiAccess.meter.flush();
+  /** The app on a real socket (the hot lane serves the gateway there), listening once for the file. */
+  let listening: Promise<string> | null = null;
+  const address = () => (listening ??= t.app.listen({ port: 0, host: '127.0.0.1' }));
   const eventsOf = async (keyId: string) => { await flush(); return t.app.db.select().from(apiUsageEvents).where(eq(apiUsageEvents.keyId, keyId)); };
 
   beforeAll(async () => {
@@ -140,6 +170,32 @@ describe('API gateway', () => {
       expect(xKey.statusCode).toBe(200);
     });
 
+    it('streams large answers and bodies both ways over a real socket, metering their bytes', async () => {
+      const { createKey } = await subscriber('basic');
+      const { key, id } = await createKey();
+      const base = `${await address()}/api/gateway/${product.slug}`;
+      const headers = { authorization: `Bearer ${key}` };
+      const big = await fetch(`${base}/big/5000000`, { headers });
+      expect(big.status).toBe(200);
+      expect(big.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(big.headers.get('x-request-id')).toBeTruthy();
+      expect((await big.arrayBuffer()).byteLength).toBe(5_000_000);
+
+      const upload = 'b'.repeat(3_000_000);
+      const echoed = await fetch(`${base}/echo`, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: upload });
+      expect(echoed.status).toBe(200);
+      expect((await echoed.json()).body.length).toBe(3_000_000);
+
+      // The upstream hangs up mid-answer: the caller's connection is cut, not given a short answer as complete.
+      await expect(fetch(`${base}/cut`, { headers }).then((r) => r.text())).rejects.toThrow();
+
+      const events = await eventsOf(id);
+      const byEndpoint = (path: string) => events.find((e) => e.endpoint.includes(path))!;
+      expect(byEndpoint('big').bytesOut).toBe(5_000_000);
+      expect(byEndpoint('echo').bytesIn).toBe(3_000_000);
+      expect(events).toHaveLength(3);
+    });
+
     it('answers 401 for a missing or unknown key and a key of another product', async () => {
       expect((await call(null)).statusCode).toBe(401);
       const unknown = await call(`mk_live_${'A'.repeat(43)}`);
@@ -155,9 +211,8 @@ describe('API gateway', () => {
       const { createKey } = await subscriber('basic');
       const { key } = await createKey();
       // Over a real socket: an injected request's URL would be normalised before it reached the router.
-      const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const { hostname, port } = new URL(await address());
       const raw = (path: string) => new Promise<number>((resolve, reject) => {
-        const { hostname, port } = new URL(address);
         http.get({ hostname, port, path: `/api/gateway/${product.slug}${path}`, headers: { authorization: `Bearer ${key}` } }, (res) => {
           res.resume();
           resolve(res.statusCode!);
@@ -168,6 +223,9 @@ describe('API gateway', () => {
       }
       expect(await raw('/a/b')).toBe(200);
       expect(upstream.seen.some((s) => s.url.includes('admin'))).toBe(false);
+      // The API's root, with a query straight after the slug.
+      expect(await raw('?q=2')).toBe(200);
+      expect(upstream.seen.at(-1)!.url).toBe('/v1/?q=2');
       expect(safeUpstreamPath('/a/b%20c')).toBe('/a/b%20c');
       expect(safeUpstreamPath('/../x')).toBeNull();
       expect(forwardRequestHeaders({ 'x-a': 'ok\r\nx-injected: 1' }, {})).toBeNull();
