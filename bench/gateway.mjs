@@ -3,7 +3,9 @@
 // The upstream is the bench's fastify-hello baseline server. An API product points at it; a customer gets an API
 // subscription (an admin grant) and a live key on a plan without limits. Then, one after the other:
 // 1. the upstream called directly, and through GET /api/gateway/{slug}/ with the key: req/s and p50 latency;
-//    judged as a throughput ratio (≥ 50%) and the added p50 latency (< 2 ms);
+//    judged as a throughput ratio (≥ 50%) and the added p50 latency (< 2 ms); beside them, for reference, the
+//    least a Node.js proxy can do (bench/baseline-proxy.mjs: undici, no checks), so the table shows how much of the
+//    gap is the cost of being a proxy at all on this machine;
 // 2. exact accounting: a fixed number of requests through the gateway with a fresh key (autocannon `amount`, so
 //    every request is answered), then the key's usage as the admin API reports it, which must equal them.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +26,7 @@ const figures = (r) => ({
 
 export async function runGatewayBench(ctx, { durationS, connections, exactRequests, progress }) {
   const upstream = await ctx.startBaseline('fastify-hello', '/');
+  const bareProxy = await ctx.startBaseline('node-proxy', '/', { UPSTREAM: upstream.url });
   const admin = await ctx.adminHeaders();
   const product = await ctx.request('POST', '/api/admin/products', {
     headers: admin, body: { title: 'Bench Gateway API', type: 'api_service', price: 0, status: 'published', apiConfig: { baseUrl: upstream.url } },
@@ -54,10 +57,13 @@ export async function runGatewayBench(ctx, { durationS, connections, exactReques
   const load = (url, headers, duration) => run({ url, headers, connections, duration, pipelining: 1 });
   progress('warm-up … ');
   await load(upstream.url + '/', {}, 2);
+  await load(bareProxy.url + '/', {}, 2);
   await load(gatewayUrl, { authorization: `Bearer ${key.key}` }, 2);
   progress('direct … ');
   const direct = figures(await load(upstream.url + '/', {}, durationS));
-  progress(`${Math.round(direct.reqPerSec)} req/s; gateway … `);
+  progress(`${Math.round(direct.reqPerSec)} req/s; bare proxy … `);
+  const proxy = figures(await load(bareProxy.url + '/', {}, durationS));
+  progress(`${Math.round(proxy.reqPerSec)} req/s; gateway … `);
   const gateway = figures(await load(gatewayUrl, { authorization: `Bearer ${key.key}` }, durationS));
   progress(`${Math.round(gateway.reqPerSec)} req/s; exact accounting … `);
 
@@ -75,7 +81,7 @@ export async function runGatewayBench(ctx, { durationS, connections, exactReques
   const ratio = direct.reqPerSec > 0 ? gateway.reqPerSec / direct.reqPerSec : 0;
   const addedP50Ms = gateway.p50Ms - direct.p50Ms;
   return {
-    direct, gateway, ratio, addedP50Ms,
+    direct, proxy, gateway, ratio, addedP50Ms,
     accounting: { sent: exactRequests, served, ok: exact['2xx'], recorded, errors: exact.errors },
     pass: ratio >= GATEWAY_TARGETS.minRatio && addedP50Ms < GATEWAY_TARGETS.maxAddedP50Ms && recorded === served && served === exactRequests && gateway.non2xx === 0,
   };
@@ -88,7 +94,9 @@ export function printGateway(result, printTable) {
   const t = GATEWAY_TARGETS;
   printTable(['measure', 'value', 'target', 'result'], [
     ['upstream directly', `${Math.round(result.direct.reqPerSec)} req/s, p50 ${result.direct.p50Ms} ms, p99 ${result.direct.p99Ms} ms`, '', ''],
+    ...(result.proxy ? [['bare Node proxy (reference)', `${Math.round(result.proxy.reqPerSec)} req/s, p50 ${result.proxy.p50Ms} ms, p99 ${result.proxy.p99Ms} ms; ${(100 * result.proxy.reqPerSec / result.direct.reqPerSec).toFixed(1)}% of direct`, '', 'info']] : []),
     ['through the gateway', `${Math.round(result.gateway.reqPerSec)} req/s, p50 ${result.gateway.p50Ms} ms, p99 ${result.gateway.p99Ms} ms`, '', ''],
+    ...(result.proxy ? [['gateway ÷ bare proxy', `${(100 * result.gateway.reqPerSec / result.proxy.reqPerSec).toFixed(1)}%`, '', 'info']] : []),
     ['gateway ÷ direct', `${(result.ratio * 100).toFixed(1)}%`, `≥ ${t.minRatio * 100}%`, result.ratio >= t.minRatio ? 'PASS' : 'FAIL'],
     ['added p50 latency', `${result.addedP50Ms.toFixed(2)} ms`, `< ${t.maxAddedP50Ms} ms`, result.addedP50Ms < t.maxAddedP50Ms ? 'PASS' : 'FAIL'],
     ['usage recorded ÷ served', `${result.accounting.recorded} / ${result.accounting.served} (of ${result.accounting.sent} sent)`, 'equal', result.accounting.recorded === result.accounting.served ? 'PASS' : 'FAIL'],

@@ -148,6 +148,7 @@ const scenarios = [
 const baselineServers = {
   'fastify-hello': join(benchDir, 'baseline-server.mjs'),
   'static-file': join(benchDir, 'baseline-static.mjs'),
+  'node-proxy': join(benchDir, 'baseline-proxy.mjs'),
 };
 
 /** Creates `count` published products through the admin API, SEED_PARALLEL requests at a time. */
@@ -645,12 +646,12 @@ async function main() {
   // 3. Baselines are started when a scenario first needs one (after its setup, so a static baseline finds its
   //    file), never before the start-up measurements.
   const baselines = new Map();
-  const startBaseline = async (name, readyPath) => {
+  const startBaseline = async (name, readyPath, extraEnv = {}) => {
     if (!baselines.has(name)) {
       const script = baselineServers[name];
       if (!script) throw new Error(`unknown baseline server "${name}"`);
       const basePort = await freePort();
-      const child = startNode(`baseline ${name}`, script, { ...process.env, PORT: String(basePort), HOST: '127.0.0.1', STATIC_DIR: staticDir });
+      const child = startNode(`baseline ${name}`, script, { ...process.env, PORT: String(basePort), HOST: '127.0.0.1', STATIC_DIR: staticDir, ...extraEnv });
       const url = `http://127.0.0.1:${basePort}`;
       await waitUntil200(child, url + readyPath, performance.now(), 30_000);
       baselines.set(name, { url, child });
@@ -689,8 +690,8 @@ async function main() {
       /** A defect seen during setup: the scenario fails with it. */
       problem: (text) => setupProblems.add(text),
       request: (method, path, options) => api(platformUrl, method, path, options),
-      /** Starts (once) a baseline server; {url}. */
-      startBaseline: (name, readyPath) => startBaseline(name, readyPath),
+      /** Starts (once) a baseline server, with extra environment if it needs some; {url}. */
+      startBaseline: (name, readyPath, extraEnv) => startBaseline(name, readyPath, extraEnv),
       /** Signs in as ctx.admin (once per run: sign-in is rate-limited); headers that authenticate as that administrator. */
       adminHeaders() {
         adminSession ??= ctx.request('POST', '/api/auth/sign-in/email', { body: admin }).then((r) => {
