@@ -62,6 +62,14 @@ describe('hot lane', () => {
     expect(socket.status).toBeLessThan(500);
   });
 
+  const queries = ['', '?search=lane', '?search=lane&sort=price_asc&page=1', '?page=0', '?type=bogus', '?search=a&search=b', '?__proto__=x'];
+  it.each(queries)('lists products for %j the same way over a socket and through the router', async (query) => {
+    const socket = await overSocket(`/api/products${query}`, { method: 'GET' });
+    const router = await throughRouter(`/api/products${query}`, { method: 'GET' });
+    expect(comparable(socket)).toEqual(comparable(router));
+    expect(socket.status).toBeLessThan(500);
+  });
+
   it('answers a valid key with the security headers and the caller’s request id', async () => {
     const socket = await overSocket('/api/licenses/validate', { body: JSON.stringify({ key }), headers: { ...json, 'x-request-id': 'trace-123' } });
     expect(socket.status).toBe(200);

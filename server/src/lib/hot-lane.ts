@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest, FastifyServerOptions, RawServerDefault } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, FastifyServerOptions, HTTPMethods, RawServerDefault } from 'fastify';
+import type { z } from 'zod';
 import { AppError } from './errors.js';
 import { describeError } from './http-errors.js';
 
@@ -151,3 +152,37 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string | 
 }
 
 const tooLarge = () => new AppError('PAYLOAD_TOO_LARGE', 'The body is too large');
+
+/**
+ * Registers `handler` for `method url` (relative to `fastify`'s prefix) in the hot lane and as a public Fastify route.
+ * The route leaves the body unread and the query unchecked for the handler, which does both; its schema documents
+ * them in the API document.
+ */
+export async function registerHot(fastify: FastifyInstance, options: { method: HTTPMethods; url: string; schema: FastifySchema; handler: HotHandler }) {
+  fastify.hotLane.add(options.method, `${fastify.prefix}${options.url}`, options.handler);
+  await fastify.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    scope.setValidatorCompiler(() => (value) => ({ value }));
+    scope.route({ method: options.method, url: options.url, config: { access: 'public' }, schema: options.schema, handler: fastify.hotLane.route(options.handler) });
+  });
+}
+
+/** zod's complaints in the contract's shape, with the paths Fastify's validator gives (`body.key`, `querystring.page`). */
+export function validationError(issues: z.core.$ZodIssue[], where: 'body' | 'querystring'): AppError {
+  return new AppError('VALIDATION_FAILED', 'The request is not valid', {
+    details: issues.map((issue) => ({ path: [where, ...issue.path.map(String)].join('.'), message: issue.message })),
+  });
+}
+
+/** A URL's query as Fastify gives it: a repeated name becomes an array. */
+export function parseQuery(url: string): Record<string, string | string[]> {
+  const at = url.indexOf('?');
+  const query: Record<string, string | string[]> = Object.create(null);
+  if (at < 0) return query;
+  for (const [name, value] of new URLSearchParams(url.slice(at + 1))) {
+    const seen = query[name];
+    query[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return query;
+}

@@ -184,7 +184,7 @@ describe('API gateway', () => {
       const upload = 'b'.repeat(3_000_000);
       const echoed = await fetch(`${base}/echo`, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: upload });
       expect(echoed.status).toBe(200);
-      expect((await echoed.json()).body.length).toBe(3_000_000);
+      expect(((await echoed.json()) as { body: string }).body.length).toBe(3_000_000);
 
       // The upstream hangs up mid-answer: the caller's connection is cut, not given a short answer as complete.
       await expect(fetch(`${base}/cut`, { headers }).then((r) => r.text())).rejects.toThrow();

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sessionUser } from '../../lib/guard.js';
+import { parseQuery, registerHot, validationError } from '../../lib/hot-lane.js';
 import { renderMarkdown } from '../../lib/markdown.js';
 import { createResponseCache } from '../../lib/response-cache.js';
 import * as categories from './categories.js';
@@ -25,11 +26,21 @@ export async function catalogRoutes(fastify: FastifyInstance) {
     reply.type('application/json').serializer((payload: string) => payload).send(body);
   };
 
-  app.get(
-    '/products',
-    { config: { access: 'public' }, schema: { tags: ['catalog'], summary: 'Browse and search published products', querystring: listProductsQuery, response: { 200: productList } } },
-    (request, reply) => cached(reply, productList, request.url, () => products.listProducts(app.db, request.query, 'public')),
-  );
+  // Browsing and searching is the storefront's busiest call: the hot lane serves it, and an answer in the cache is
+  // written without parsing its query again (only a valid query's answer is ever stored).
+  const lane = app.hotLane;
+  await registerHot(app, {
+    method: 'GET', url: '/products',
+    schema: { tags: ['catalog'], summary: 'Browse and search published products', querystring: listProductsQuery, response: { 200: productList } },
+    handler: async (req, res, ctx) => {
+      const body = await cache.get(req.url!, async () => {
+        const query = listProductsQuery.safeParse(parseQuery(req.url!));
+        if (!query.success) throw validationError(query.error.issues, 'querystring');
+        return JSON.stringify(productList.parse(await products.listProducts(app.db, query.data, 'public')));
+      });
+      lane.json(res, ctx, 200, body);
+    },
+  });
 
   app.get(
     '/products/:slug',

@@ -9,7 +9,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Actor } from '../../lib/actor.js';
 import { AppError } from '../../lib/errors.js';
-import { readBody, type HotContext, type HotHandler } from '../../lib/hot-lane.js';
+import { readBody, registerHot, validationError, type HotContext, type HotHandler } from '../../lib/hot-lane.js';
 import { RateLimiter } from '../../lib/rate-limit.js';
 import * as admin from './admin.js';
 import * as check from './check.js';
@@ -36,13 +36,6 @@ function parseCheckBody(contentType: string | undefined, text: string | null): u
   } catch {
     throw new AppError('VALIDATION_FAILED', 'The body is not valid JSON');
   }
-}
-
-/** zod's complaints in the contract's shape, as Fastify's validator reports them for other routes. */
-function invalid(issues: z.core.$ZodIssue[]): AppError {
-  return new AppError('VALIDATION_FAILED', 'The request is not valid', {
-    details: issues.map((issue) => ({ path: ['body', ...issue.path.map(String)].join('.'), message: issue.message })),
-  });
 }
 
 /**
@@ -84,7 +77,7 @@ export async function licensePublicRoutes(fastify: FastifyInstance) {
   function endpoint<S extends z.ZodType<{ key: string }>>(schema: S, run: (body: z.infer<S>, ctx: HotContext, req: IncomingMessage) => Promise<LicenseCheckResult>): HotHandler {
     return async (req, res, ctx) => {
       const parsed = schema.safeParse(parseCheckBody(req.headers['content-type'], await readBody(req, 16 * 1024)));
-      if (!parsed.success) throw invalid(parsed.error.issues);
+      if (!parsed.success) throw validationError(parsed.error.issues, 'body');
       limit(ctx.ip, parsed.data.key);
       const result = await run(parsed.data, ctx, req);
       let json = serialised.get(result);
@@ -105,20 +98,9 @@ export async function licensePublicRoutes(fastify: FastifyInstance) {
       handler: endpoint(deactivateLicenseBodySchema, (body, ctx, req) => check.deactivateLicense(app.licensing, body, actorOf(ctx, req))) },
   ];
 
-  // The same handlers as ordinary routes (app.inject, the API document, a trailing slash): their bodies are left
-  // unread for the handler, and the schema documents them without a second validation.
-  await app.register(async (scope) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    scope.setValidatorCompiler(() => (value) => ({ value }));
-    for (const { path, summary, body, handler } of endpoints) {
-      lane.add('POST', `${fastify.prefix}/licenses/${path}`, handler);
-      scope.post(`/licenses/${path}`, {
-        config: { access: 'public' },
-        schema: { tags: ['licenses'], summary, body, response: { 200: licenseCheckResult } },
-      }, lane.route(handler));
-    }
-  });
+  for (const { path, summary, body, handler } of endpoints) {
+    await registerHot(app, { method: 'POST', url: `/licenses/${path}`, schema: { tags: ['licenses'], summary, body, response: { 200: licenseCheckResult } }, handler });
+  }
 
   app.get(
     '/licenses/public-key',
