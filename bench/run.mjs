@@ -424,6 +424,17 @@ function tail(child) {
 }
 
 /** VmRSS and VmHWM (peak) of a process, in MB; undefined where /proc is not available. */
+/** CPU seconds (user + system) a process has used so far, from /proc; undefined where there is no /proc. */
+function cpuSecondsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), counted here from the state (field 3).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 function memoryOf(pid) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -457,14 +468,20 @@ function cannon(options, durationS) {
   });
 }
 
-/** A discarded warm-up run, then the measured run. */
-async function measure(options, afterWarmup, sampleHeader) {
+/**
+ * A discarded warm-up run, then the measured run. With the server's `pid`, also the CPU time it spent per request:
+ * steadier than req/s on a busy machine, since it does not count time the server waited for a core.
+ */
+async function measure(options, afterWarmup, sampleHeader, pid) {
   await cannon(options, LOAD.warmupS);
   afterWarmup?.();
   const sampler = sampleHeader ? startSampling(options, sampleHeader) : undefined;
+  const cpuBefore = pid ? cpuSecondsOf(pid) : undefined;
   const r = await cannon(options, LOAD.durationS);
+  const cpuAfter = pid ? cpuSecondsOf(pid) : undefined;
   const samples = await sampler?.stop();
   return {
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && r.requests.total > 0 ? { cpuMicrosPerRequest: ((cpuAfter - cpuBefore) * 1e6) / r.requests.total } : {}),
     ...(samples ? { headerSamples: { header: sampleHeader, counts: samples } } : {}),
     reqPerSec: r.requests.average,
     requests: r.requests.total,
@@ -780,9 +797,9 @@ async function main() {
     const connections = scenario.connections;
     const target = { ...scenario.platform, ...platformOverrides, connections };
     const baselineRequest = { ...scenario.baseline, ...baselineOverrides, connections };
-    const { url: baselineUrl } = await startBaseline(baselineRequest.server, baselineRequest.path);
+    const { url: baselineUrl, child: baselineChild } = await startBaseline(baselineRequest.server, baselineRequest.path);
     process.stdout.write(`  baseline … `);
-    const baseline = await measure(requestOptions(baselineUrl, baselineRequest));
+    const baseline = await measure(requestOptions(baselineUrl, baselineRequest), undefined, undefined, baselineChild.proc.pid);
     process.stdout.write(`${Math.round(baseline.reqPerSec)} req/s; platform … `);
     const measured = await measure(
       requestOptions(platformUrl, target),
@@ -790,8 +807,13 @@ async function main() {
         rssAfterWarmup ??= memoryOf(platform.proc.pid);
       },
       scenario.sampleHeader,
+      platform.proc.pid,
     );
     console.log(`${Math.round(measured.reqPerSec)} req/s`);
+    if (baseline.cpuMicrosPerRequest && measured.cpuMicrosPerRequest) {
+      notes.push(`CPU per request (info): baseline ${baseline.cpuMicrosPerRequest.toFixed(1)} µs, platform ${measured.cpuMicrosPerRequest.toFixed(1)} µs ` +
+        `(the baseline's ${(100 * baseline.cpuMicrosPerRequest / measured.cpuMicrosPerRequest).toFixed(1)}%)`);
+    }
     const ratio = baseline.reqPerSec > 0 ? measured.reqPerSec / baseline.reqPerSec : 0;
     const problems = [...setupProblems];
     for (const [side, m] of [['baseline', baseline], ['platform', measured]]) {
