@@ -37,6 +37,7 @@ export class HotLane {
   private readonly exact = new Map<string, { route: string; handler: HotHandler }>();
   private readonly prefixes: { prefix: string; route: string; methods: Set<string>; handler: HotHandler }[] = [];
   private readonly headerPairs: [string, string][];
+  private readonly flatHeaders: string[];
   private readonly clientIp: (req: IncomingMessage) => string;
   /** Set once Fastify exists: the app's logger and its request-duration histogram. */
   log: Pick<FastifyBaseLogger, 'warn' | 'error'> | null = null;
@@ -44,6 +45,7 @@ export class HotLane {
 
   constructor(options: { securityHeaders: Record<string, string>; trustProxy: boolean }) {
     this.headerPairs = Object.entries(options.securityHeaders);
+    this.flatHeaders = this.headerPairs.flat();
     // As Fastify's `request.ip`: the socket's address, or with TRUST_PROXY the client X-Forwarded-For names.
     this.clientIp = options.trustProxy
       ? (req) => proxyAddr(req, () => true)
@@ -117,11 +119,10 @@ export class HotLane {
   /** Answer with JSON (`body` may already be serialised). */
   json(res: ServerResponse, ctx: HotContext, status: number, body: unknown, headers?: Record<string, string>) {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    this.headers(res, ctx);
-    if (headers) for (const name in headers) res.setHeader(name, headers[name]!);
-    res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.setHeader('content-length', Buffer.byteLength(text));
-    res.statusCode = status;
+    // Node's flat [name, value, …] form: no header object is built when nothing was set before.
+    const list = [...this.flatHeaders, 'x-request-id', ctx.id, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text))];
+    if (headers) for (const name in headers) list.push(name, headers[name]!);
+    res.writeHead(status, list);
     res.end(text);
   }
 }
