@@ -55,16 +55,24 @@ export async function runGatewayBench(ctx, { durationS, connections, exactReques
 
   // 1. Throughput and latency, the upstream directly then through the gateway, each after a short warm-up.
   const load = (url, headers, duration) => run({ url, headers, connections, duration, pipelining: 1 });
+  /** A measured run, with the CPU time per request of the process answering it (pid). */
+  const measured = async (url, headers, pid) => {
+    const before = ctx.cpuSecondsOf(pid);
+    const result = figures(await load(url, headers, durationS));
+    const after = ctx.cpuSecondsOf(pid);
+    if (before !== undefined && after !== undefined && result.total > 0) result.cpuMicrosPerRequest = ((after - before) * 1e6) / result.total;
+    return result;
+  };
   progress('warm-up … ');
   await load(upstream.url + '/', {}, 2);
   await load(bareProxy.url + '/', {}, 2);
   await load(gatewayUrl, { authorization: `Bearer ${key.key}` }, 2);
   progress('direct … ');
-  const direct = figures(await load(upstream.url + '/', {}, durationS));
+  const direct = await measured(upstream.url + '/', {}, upstream.child.proc.pid);
   progress(`${Math.round(direct.reqPerSec)} req/s; bare proxy … `);
-  const proxy = figures(await load(bareProxy.url + '/', {}, durationS));
+  const proxy = await measured(bareProxy.url + '/', {}, bareProxy.child.proc.pid);
   progress(`${Math.round(proxy.reqPerSec)} req/s; gateway … `);
-  const gateway = figures(await load(gatewayUrl, { authorization: `Bearer ${key.key}` }, durationS));
+  const gateway = await measured(gatewayUrl, { authorization: `Bearer ${key.key}` }, ctx.platformPid);
   progress(`${Math.round(gateway.reqPerSec)} req/s; exact accounting … `);
 
   // 2. Exact accounting with a fresh key: every request of a fixed amount is answered before we count.
@@ -87,15 +95,17 @@ export async function runGatewayBench(ctx, { durationS, connections, exactReques
   };
 }
 
+const cpu = (figures) => (figures?.cpuMicrosPerRequest ? `; CPU ${figures.cpuMicrosPerRequest.toFixed(1)} µs/request` : '');
+
 export function printGateway(result, printTable) {
   console.log('');
   console.log(result.name);
   if (result.error) return console.log(`  failed: ${result.error}`);
   const t = GATEWAY_TARGETS;
   printTable(['measure', 'value', 'target', 'result'], [
-    ['upstream directly', `${Math.round(result.direct.reqPerSec)} req/s, p50 ${result.direct.p50Ms} ms, p99 ${result.direct.p99Ms} ms`, '', ''],
-    ...(result.proxy ? [['bare Node proxy (reference)', `${Math.round(result.proxy.reqPerSec)} req/s, p50 ${result.proxy.p50Ms} ms, p99 ${result.proxy.p99Ms} ms; ${(100 * result.proxy.reqPerSec / result.direct.reqPerSec).toFixed(1)}% of direct`, '', 'info']] : []),
-    ['through the gateway', `${Math.round(result.gateway.reqPerSec)} req/s, p50 ${result.gateway.p50Ms} ms, p99 ${result.gateway.p99Ms} ms`, '', ''],
+    ['upstream directly', `${Math.round(result.direct.reqPerSec)} req/s, p50 ${result.direct.p50Ms} ms, p99 ${result.direct.p99Ms} ms${cpu(result.direct)}`, '', ''],
+    ...(result.proxy ? [['bare Node proxy (reference)', `${Math.round(result.proxy.reqPerSec)} req/s, p50 ${result.proxy.p50Ms} ms, p99 ${result.proxy.p99Ms} ms${cpu(result.proxy)}; ${(100 * result.proxy.reqPerSec / result.direct.reqPerSec).toFixed(1)}% of direct`, '', 'info']] : []),
+    ['through the gateway', `${Math.round(result.gateway.reqPerSec)} req/s, p50 ${result.gateway.p50Ms} ms, p99 ${result.gateway.p99Ms} ms${cpu(result.gateway)}`, '', ''],
     ...(result.proxy ? [['gateway ÷ bare proxy', `${(100 * result.gateway.reqPerSec / result.proxy.reqPerSec).toFixed(1)}%`, '', 'info']] : []),
     ['gateway ÷ direct', `${(result.ratio * 100).toFixed(1)}%`, `≥ ${t.minRatio * 100}%`, result.ratio >= t.minRatio ? 'PASS' : 'FAIL'],
     ['added p50 latency', `${result.addedP50Ms.toFixed(2)} ms`, `< ${t.maxAddedP50Ms} ms`, result.addedP50Ms < t.maxAddedP50Ms ? 'PASS' : 'FAIL'],

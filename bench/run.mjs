@@ -699,6 +699,9 @@ async function main() {
     const setupProblems = new Set();
     const ctx = {
       platformUrl,
+      platformPid: platform.proc.pid,
+      /** CPU seconds a process has used so far (undefined without /proc). */
+      cpuSecondsOf,
       admin,
       dataDir,
       staticDir,
