@@ -36,7 +36,7 @@ export function requestIdOf(req: IncomingMessage): string {
 export class HotLane {
   private readonly exact = new Map<string, { route: string; handler: HotHandler }>();
   private readonly prefixes: { prefix: string; route: string; methods: Set<string>; handler: HotHandler }[] = [];
-  private readonly headerPairs: [string, string][];
+  private readonly securityHeaders: Record<string, string>;
   private readonly flatHeaders: string[];
   private readonly clientIp: (req: IncomingMessage) => string;
   /** Set once Fastify exists: the app's logger and its request-duration histogram. */
@@ -44,8 +44,8 @@ export class HotLane {
   observe: (method: string, route: string, status: number, seconds: number) => void = () => {};
 
   constructor(options: { securityHeaders: Record<string, string>; trustProxy: boolean }) {
-    this.headerPairs = Object.entries(options.securityHeaders);
-    this.flatHeaders = this.headerPairs.flat();
+    this.securityHeaders = { ...options.securityHeaders };
+    this.flatHeaders = Object.entries(options.securityHeaders).flat();
     // As Fastify's `request.ip`: the socket's address, or with TRUST_PROXY the client X-Forwarded-For names.
     this.clientIp = options.trustProxy
       ? (req) => proxyAddr(req, () => true)
@@ -110,10 +110,9 @@ export class HotLane {
     }
   }
 
-  /** The security headers and request id every API answer carries, set on `res`. */
-  headers(res: ServerResponse, ctx: HotContext) {
-    for (const [name, value] of this.headerPairs) res.setHeader(name, value);
-    res.setHeader('x-request-id', ctx.id);
+  /** The security headers and request id every API answer carries, as a new object to add to. */
+  headersFor(ctx: HotContext): Record<string, string> {
+    return { ...this.securityHeaders, 'x-request-id': ctx.id };
   }
 
   /** Answer with JSON (`body` may already be serialised). */

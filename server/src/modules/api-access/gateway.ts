@@ -113,10 +113,7 @@ export function gatewayHandler(ctx: ApiAccess, lane: HotLane): HotHandler {
       throw new AppError('BAD_REQUEST', 'A header value contains a line break or NUL');
     }
     try {
-      await proxy(ctx.upstreams.get(upstream), req, res, upstream.basePath + path + query, headers, call, () => {
-        lane.headers(res, hc);
-        if (limitHeaders) for (const name in limitHeaders) res.setHeader(name, limitHeaders[name]!);
-      });
+      await proxy(ctx.upstreams.get(upstream), req, res, upstream.basePath + path + query, headers, call, Object.assign(lane.headersFor(hc), limitHeaders));
     } catch (error) {
       // Not served: the call costs nothing.
       if (call.charge) await ctx.limiter.refund(call.charge);
@@ -155,9 +152,9 @@ export async function gatewayRoutes(fastify: FastifyInstance) {
 /**
  * One upstream call: the request (and its body, streamed and counted) to the pool, the answer streamed back with
  * back-pressure. Settles when the answer is complete; rejects, with nothing sent, when the upstream fails before it
- * answers. `beforeHeaders` adds the platform's own headers, which the upstream's may override.
+ * answers. `own` are the platform's headers for the answer; the upstream's may override them.
  */
-function proxy(pool: Dispatcher, req: IncomingMessage, res: ServerResponse, path: string, headers: Record<string, string | string[]>, call: Call, beforeHeaders: () => void): Promise<void> {
+function proxy(pool: Dispatcher, req: IncomingMessage, res: ServerResponse, path: string, headers: Record<string, string | string[]>, call: Call, own: Record<string, string>): Promise<void> {
   const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
   return new Promise((resolve, reject) => {
     let controller: Dispatcher.DispatchController | null = null;
@@ -175,10 +172,7 @@ function proxy(pool: Dispatcher, req: IncomingMessage, res: ServerResponse, path
       },
       onResponseStart(_c, statusCode, upstreamHeaders) {
         answered = true;
-        beforeHeaders();
-        const kept = responseHeaders(upstreamHeaders as Record<string, string | string[] | undefined>);
-        for (const name in kept) res.setHeader(name, kept[name]!);
-        res.statusCode = statusCode;
+        res.writeHead(statusCode, Object.assign(own, responseHeaders(upstreamHeaders as Record<string, string | string[] | undefined>)));
       },
       onResponseData(c, chunk) {
         call.bytesOut += chunk.length;

@@ -38,8 +38,10 @@ export function responseHeaders(headers: Record<string, string | string[] | unde
   return out;
 }
 
+const none = new Set<string>();
+/** The header names a `Connection` header lists (hop-by-hop by declaration); most messages have none. */
 const headerTokens = (value: string | undefined) =>
-  new Set((value ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
+  value ? new Set(value.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean)) : none;
 
 /**
  * The path after `/api/gateway/{slug}` as the caller sent it, checked: every segment decoded must not be `.` or
