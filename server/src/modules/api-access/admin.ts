@@ -7,6 +7,7 @@ import { AppError, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { notifyCatalogChange } from '../catalog/events.js';
 import { plans, products } from '../catalog/tables.js';
+import { notifyServiceTokenRevoked } from './events.js';
 import { generateServiceToken } from './keys.js';
 import { apiEndpoints, apiServiceTokens } from './tables.js';
 
@@ -96,6 +97,8 @@ export async function revokeServiceToken(db: Db, id: string, actor: Actor): Prom
       return presentToken(existing);
     }
     await recordAudit(tx, actor, { action: 'service_token.revoke', entityType: 'service_token', entityId: id });
+    // Every instance (this one too) drops its cached copy when this commits.
+    await notifyServiceTokenRevoked(tx, id);
     return presentToken(row);
   });
 }

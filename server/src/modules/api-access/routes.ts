@@ -8,7 +8,7 @@ import { apiKey, apiKeyList } from './schema.js';
 import * as apiAccess from './service.js';
 import * as ownKeys from './own-keys.js';
 import { keyUsage, listOwnSubscriptions, usageOverview } from './usage.js';
-import { forgetServiceTokens, serviceTokenOf, verifyKey } from './verify.js';
+import { verifyKey } from './verify.js';
 
 const tags = ['api-keys'];
 const idParams = z.object({ id: z.string().min(1).max(64) });
@@ -78,7 +78,7 @@ export async function apiAccessRoutes(fastify: FastifyInstance) {
       }) },
     },
   }, async (request) => {
-    const token = await serviceTokenOf(app.db, request.headers.authorization);
+    const token = await app.apiAccess.serviceTokens.authenticate(request.headers.authorization);
     return verifyKey(app.apiAccess, token, request.body);
   });
 }
@@ -116,7 +116,8 @@ export async function apiAccessAdminRoutes(fastify: FastifyInstance) {
   app.delete('/service-tokens/:id', { config: adminOnly, schema: { tags, summary: 'Revoke a service token', params: idParams } },
     async (request) => {
       const token = await admin.revokeServiceToken(app.db, request.params.id, request.actor);
-      forgetServiceTokens(app.db);
+      // This instance at once; the others when they hear the NOTIFY.
+      app.apiAccess.serviceTokens.forget(token.id);
       return token;
     });
 
