@@ -1,9 +1,12 @@
-import { apiEndpointBodySchema, createApiKeyBodySchema, rotateApiKeyBodySchema, updateApiKeyBodySchema, verifyKeyBodySchema, verifyCodes } from '@mintreu/contracts';
+import {
+  apiEndpointBodySchema, attachApiCredentialBodySchema, createApiKeyBodySchema, rotateApiKeyBodySchema, updateApiCredentialBodySchema,
+  updateApiEndpointBodySchema, updateApiKeyBodySchema, verifyKeyBodySchema, verifyCodes,
+} from '@mintreu/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import * as admin from './admin.js';
-import { attachCredential, listOwnCredentials, revealOwnCredential } from './credentials.js';
+import { attachCredential, deleteCredential, listCredentialsOfLicense, listOwnCredentials, revealOwnCredential, updateCredential } from './credentials.js';
 import { apiKey, apiKeyList } from './schema.js';
 import * as apiAccess from './service.js';
 import * as ownKeys from './own-keys.js';
@@ -96,7 +99,7 @@ export async function apiAccessAdminRoutes(fastify: FastifyInstance) {
       reply.code(201);
       return admin.createEndpoint(app.db, request.params.id, request.body as Required<typeof request.body>, request.actor);
     });
-  app.patch('/api-endpoints/:id', { config: adminOnly, schema: { tags, summary: 'Change an endpoint', params: idParams, body: apiEndpointBodySchema.partial() } },
+  app.patch('/api-endpoints/:id', { config: adminOnly, schema: { tags, summary: 'Change an endpoint (only the fields sent)', params: idParams, body: updateApiEndpointBodySchema } },
     async (request) => admin.updateEndpoint(app.db, request.params.id, request.body, request.actor));
   app.delete('/api-endpoints/:id', { config: adminOnly, schema: { tags, summary: 'Remove an endpoint', params: idParams } },
     async (request, reply) => {
@@ -121,19 +124,26 @@ export async function apiAccessAdminRoutes(fastify: FastifyInstance) {
       return token;
     });
 
+  app.get('/api-credentials', {
+    config: adminOnly,
+    schema: { tags, summary: "A licence's external API credentials (label and hint only) and whether more can be attached", querystring: z.object({ licenseId: z.string().trim().min(1).max(64) }) },
+  }, async (request) => listCredentialsOfLicense(app.db, request.query.licenseId));
   app.post('/api-credentials', {
     config: adminOnly,
-    schema: {
-      tags, summary: "Attach a customer's credentials for an api_referral product's third-party API (stored encrypted)",
-      body: z.object({
-        licenseId: z.string().min(1).max(64), label: z.string().trim().min(1).max(100), apiKey: z.string().min(1).max(2000),
-        apiSecret: z.string().min(1).max(4000).nullable().optional(), accountUrl: z.url().max(2000).nullable().optional(), externalUserId: z.string().max(200).nullable().optional(),
-      }),
-    },
+    schema: { tags, summary: "Attach a customer's credentials for an api_referral product's third-party API (stored encrypted)", body: attachApiCredentialBodySchema },
   }, async (request, reply) => {
     reply.code(201);
     return attachCredential(app.db, app.keyRing, request.body, request.actor);
   });
+  app.patch('/api-credentials/:id', {
+    config: adminOnly,
+    schema: { tags, summary: 'Change a credential: a new apiKey or apiSecret replaces the stored one', params: idParams, body: updateApiCredentialBodySchema },
+  }, async (request) => updateCredential(app.db, app.keyRing, request.params.id, request.body, request.actor));
+  app.delete('/api-credentials/:id', { config: adminOnly, schema: { tags, summary: 'Remove a credential', params: idParams } },
+    async (request, reply) => {
+      await deleteCredential(app.db, request.params.id, request.actor);
+      return reply.code(204).send();
+    });
 
   app.get('/api-usage', { config: adminOnly, schema: { tags, summary: 'Gateway usage: totals, latency, top keys, errors, endpoints', querystring: z.object({ hours: z.coerce.number().int().min(1).max(24 * 90).default(24) }) } },
     async (request) => usageOverview(app.db, request.query.hours));
