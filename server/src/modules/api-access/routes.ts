@@ -7,7 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import * as admin from './admin.js';
 import { attachCredential, deleteCredential, listCredentialsOfLicense, listOwnCredentials, revealOwnCredential, updateCredential } from './credentials.js';
-import { apiKey, apiKeyList } from './schema.js';
+import { adminApiCredentials, apiCredential, apiCredentialList, apiCredentialSecret, apiKey, apiKeyList } from './schema.js';
 import * as apiAccess from './service.js';
 import * as ownKeys from './own-keys.js';
 import { keyUsage, listOwnSubscriptions, usageOverview } from './usage.js';
@@ -58,9 +58,9 @@ export async function apiAccessRoutes(fastify: FastifyInstance) {
     return apiAccess.revealApiKey(app.db, app.keyRing, request.actor.user!.id, request.params.id, request.actor);
   });
 
-  app.get('/api-credentials', { config: customer, schema: { tags, summary: 'Credentials for third-party APIs you subscribe to (label and hint only)' } },
+  app.get('/api-credentials', { config: customer, schema: { tags, summary: 'Credentials for third-party APIs you subscribe to (label and hint only)', response: { 200: apiCredentialList } } },
     async (request) => ({ data: await listOwnCredentials(app.db, request.actor.user!.id) }));
-  app.post('/api-credentials/:id/reveal', { config: customer, schema: { tags, summary: 'Show the key and secret of one of your credentials', params: idParams } },
+  app.post('/api-credentials/:id/reveal', { config: customer, schema: { tags, summary: 'Show the key and secret of one of your credentials (audited; 409 while the subscription is not in force)', params: idParams, response: { 200: apiCredentialSecret } } },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       return revealOwnCredential(app.db, app.keyRing, request.actor.user!.id, request.params.id, request.actor);
@@ -126,18 +126,18 @@ export async function apiAccessAdminRoutes(fastify: FastifyInstance) {
 
   app.get('/api-credentials', {
     config: adminOnly,
-    schema: { tags, summary: "A licence's external API credentials (label and hint only) and whether more can be attached", querystring: z.object({ licenseId: z.string().trim().min(1).max(64) }) },
+    schema: { tags, summary: "A licence's external API credentials (label and hint only) and whether more can be attached", querystring: z.object({ licenseId: z.string().trim().min(1).max(64) }), response: { 200: adminApiCredentials } },
   }, async (request) => listCredentialsOfLicense(app.db, request.query.licenseId));
   app.post('/api-credentials', {
     config: adminOnly,
-    schema: { tags, summary: "Attach a customer's credentials for an api_referral product's third-party API (stored encrypted)", body: attachApiCredentialBodySchema },
+    schema: { tags, summary: "Attach a customer's credentials for an api_referral product's third-party API (stored encrypted)", body: attachApiCredentialBodySchema, response: { 201: apiCredential } },
   }, async (request, reply) => {
     reply.code(201);
     return attachCredential(app.db, app.keyRing, request.body, request.actor);
   });
   app.patch('/api-credentials/:id', {
     config: adminOnly,
-    schema: { tags, summary: 'Change a credential: a new apiKey or apiSecret replaces the stored one', params: idParams, body: updateApiCredentialBodySchema },
+    schema: { tags, summary: 'Change a credential: a new apiKey or apiSecret replaces the stored one', params: idParams, body: updateApiCredentialBodySchema, response: { 200: apiCredential } },
   }, async (request) => updateCredential(app.db, app.keyRing, request.params.id, request.body, request.actor));
   app.delete('/api-credentials/:id', { config: adminOnly, schema: { tags, summary: 'Remove a credential', params: idParams } },
     async (request, reply) => {
