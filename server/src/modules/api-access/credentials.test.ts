@@ -6,6 +6,7 @@ import { createProduct } from '../../../test/support/uploads.js';
 import { systemActor } from '../../lib/actor.js';
 import { auditEvents } from '../../lib/audit-tables.js';
 import { attachLicensesToUser, issueLicense } from '../licensing/service.js';
+import { mailbox } from '../mail/tables.js';
 import { credentialHint } from './credentials.js';
 
 // External API credentials of api_referral subscriptions: attached, replaced and removed by an admin, listed by
@@ -108,6 +109,14 @@ describe('external API credentials', () => {
     for (const secret of [secretKey, secretPart, newKey, 'sk_rotated_secret']) expect(everything).not.toContain(secret);
     const stored = await t.app.db.execute<{ sealed: string }>(sql`select sealed from api_credentials`);
     for (const row of stored.rows) expect(row.sealed).not.toContain('partner');
+    // The customer was told (attached, then each replacement of the key or the secret), never given them.
+    const mails = await t.app.db.select().from(mailbox).where(eq(mailbox.to, buyer.email));
+    expect(mails.map((m) => m.subject).filter((subject) => subject.includes('credentials')).sort()).toEqual([
+      'Your Partner Maps API credentials are ready', 'Your Partner Maps API credentials were replaced',
+      'Your Partner Maps API credentials were replaced', 'Your Partner Maps API credentials were replaced',
+    ]);
+    for (const secret of [secretKey, secretPart, newKey, 'sk_rotated_secret']) expect(JSON.stringify(mails)).not.toContain(secret);
+
     // The log saw these requests (so the check below means something) and none of the secrets.
     const log = logged.join('\n');
     expect(log).toContain(`/api/api-credentials/${credential.id}/reveal`);
@@ -179,6 +188,8 @@ describe('external API credentials', () => {
     const email = uniqueEmail('later');
     const license = await issue(referral.id, { email });
     const { id } = (await attach({ licenseId: license.id })).json();
+    const [notice] = await t.app.db.select().from(mailbox).where(eq(mailbox.to, email));
+    expect(notice!.subject).toBe('Your Partner Maps API credentials are ready');
     const owner = await signUp(t.app, { email });
     expect((await t.app.inject({ method: 'GET', url: '/api/api-credentials', headers: owner.headers })).json().data).toEqual([]);
     // Verifying the address joins the licence to the account (what the auth hook does).

@@ -1,12 +1,15 @@
 import type { AdminApiCredentials, ApiCredential, ApiCredentialSecret, AttachApiCredentialBody, UpdateApiCredentialBody } from '@mintreu/contracts';
 import { and, desc, eq } from 'drizzle-orm';
+import type { Mailer } from '../../adapters/email/index.js';
 import type { Db } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
 import { recordAudit } from '../../lib/audit.js';
 import type { KeyRing } from '../../lib/crypto.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
+import { users } from '../auth/tables.js';
 import { products } from '../catalog/tables.js';
+import { renderMail } from '../mail/templates.js';
 import { licensesByIds, licenseStatus } from '../licensing/service.js';
 import { licenses } from '../licensing/tables.js';
 import { apiCredentials } from './tables.js';
@@ -50,15 +53,53 @@ export async function listCredentialsOfLicense(db: Db, licenseId: string): Promi
   return { licenseId, productType: product.type, attachable: reason === null, reason, data: rows.map((row) => present(row, product.title)) };
 }
 
+/** What attaching and replacing need besides the database: the key ring, and a way to tell the customer. */
+export interface CredentialDeps {
+  db: Db;
+  keyRing: KeyRing;
+  mailer: Mailer;
+  publicUrl: string;
+  log: (message: string, error?: unknown) => void;
+}
+
+/**
+ * Tells the licence's holder (their account's address, else the address the licence waits for) that credentials are
+ * ready or were replaced: a link to the API page, never the credentials. A failed email does not undo the change.
+ */
+async function tellHolder(deps: CredentialDeps, licenseId: string, productTitle: string, replaced: boolean) {
+  try {
+    const [holder] = await deps.db.select({ email: licenses.email, accountEmail: users.email }).from(licenses)
+      .leftJoin(users, eq(users.id, licenses.userId)).where(eq(licenses.id, licenseId));
+    const to = holder?.accountEmail ?? holder?.email;
+    if (!to) return;
+    const heading = replaced ? `Your ${productTitle} credentials were replaced` : `Your ${productTitle} credentials are ready`;
+    await deps.mailer.send(renderMail({
+      to,
+      subject: heading,
+      heading,
+      paragraphs: [
+        replaced
+          ? `New credentials for your ${productTitle} account are on your API page; the previous ones may stop working.`
+          : `Your account at ${productTitle} is set up. Its credentials are on your API page: sign in and choose Show.`,
+        'For your safety they are never sent by email.',
+      ],
+      action: { label: 'Open your API page', url: `${deps.publicUrl}/account/api` },
+    }));
+  } catch (error) {
+    deps.log('sending a credentials notice failed', error);
+  }
+}
+
 /**
  * Admin, at fulfilment of an `api_referral` subscription: the third-party API's credentials for this customer,
  * sealed under APP_KEYS. The audit event names the credential by label and hint only.
  */
-export async function attachCredential(db: Db, keyRing: KeyRing, input: AttachApiCredentialBody, actor: Actor): Promise<ApiCredential> {
+export async function attachCredential(deps: CredentialDeps, input: AttachApiCredentialBody, actor: Actor): Promise<ApiCredential> {
+  const { db, keyRing } = deps;
   const { license, product, reason } = await licenseWithProduct(db, input.licenseId);
   if (reason) throw new AppError('CONFLICT', reason);
   const sealed = seal(keyRing, { apiKey: input.apiKey, apiSecret: input.apiSecret ?? null });
-  return db.transaction(async (tx) => {
+  const attached = await db.transaction(async (tx) => {
     const [row] = await tx.insert(apiCredentials).values({
       id: newId('credential'), licenseId: license.id, userId: license.userId, productId: license.productId, label: input.label,
       sealed, hint: credentialHint(input.apiKey), accountUrl: input.accountUrl ?? null, externalUserId: input.externalUserId ?? null,
@@ -66,14 +107,17 @@ export async function attachCredential(db: Db, keyRing: KeyRing, input: AttachAp
     await recordAudit(tx, actor, { action: 'api_credential.attach', entityType: 'api_credential', entityId: row!.id, after: audited(row!) });
     return present(row!, product.title);
   });
+  await tellHolder(deps, license.id, product.title, false);
+  return attached;
 }
 
 /**
  * Admin: change a credential. A new key or secret replaces the sealed pair (the other half is kept); the audit
  * event says which halves were replaced, never their values.
  */
-export async function updateCredential(db: Db, keyRing: KeyRing, id: string, input: UpdateApiCredentialBody, actor: Actor): Promise<ApiCredential> {
-  return db.transaction(async (tx) => {
+export async function updateCredential(deps: CredentialDeps, id: string, input: UpdateApiCredentialBody, actor: Actor): Promise<ApiCredential> {
+  const { db, keyRing } = deps;
+  const updated = await db.transaction(async (tx) => {
     const [current] = await tx.select().from(apiCredentials).where(eq(apiCredentials.id, id)).for('update');
     if (!current) throw notFound('Credential');
     const replacesKey = input.apiKey !== undefined;
@@ -98,6 +142,8 @@ export async function updateCredential(db: Db, keyRing: KeyRing, id: string, inp
     const [product] = await tx.select({ title: products.title }).from(products).where(eq(products.id, row!.productId));
     return present(row!, product?.title ?? '');
   });
+  if (input.apiKey !== undefined || input.apiSecret !== undefined) await tellHolder(deps, updated.licenseId, updated.productTitle, true);
+  return updated;
 }
 
 /** Admin: remove a credential (the customer no longer sees it). */

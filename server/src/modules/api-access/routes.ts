@@ -91,6 +91,7 @@ export async function apiAccessAdminRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const adminOnly = { access: 'admin' as const };
   const tags = ['admin-api'];
+  const credentialDeps = { db: app.db, keyRing: app.keyRing, mailer: app.mailer, publicUrl: app.env.PUBLIC_URL, log: app.apiAccess.log };
 
   app.get('/products/:id/api-endpoints', { config: adminOnly, schema: { tags, summary: "An API product's endpoints", params: idParams } },
     async (request) => ({ data: await admin.listEndpoints(app.db, request.params.id) }));
@@ -133,12 +134,12 @@ export async function apiAccessAdminRoutes(fastify: FastifyInstance) {
     schema: { tags, summary: "Attach a customer's credentials for an api_referral product's third-party API (stored encrypted)", body: attachApiCredentialBodySchema, response: { 201: apiCredential } },
   }, async (request, reply) => {
     reply.code(201);
-    return attachCredential(app.db, app.keyRing, request.body, request.actor);
+    return attachCredential(credentialDeps, request.body, request.actor);
   });
   app.patch('/api-credentials/:id', {
     config: adminOnly,
     schema: { tags, summary: 'Change a credential: a new apiKey or apiSecret replaces the stored one', params: idParams, body: updateApiCredentialBodySchema, response: { 200: apiCredential } },
-  }, async (request) => updateCredential(app.db, app.keyRing, request.params.id, request.body, request.actor));
+  }, async (request) => updateCredential(credentialDeps, request.params.id, request.body, request.actor));
   app.delete('/api-credentials/:id', { config: adminOnly, schema: { tags, summary: 'Remove a credential', params: idParams } },
     async (request, reply) => {
       await deleteCredential(app.db, request.params.id, request.actor);
