@@ -46,7 +46,7 @@ export interface TestApp {
 
 /** buildApp() on a database (a fresh clone unless `url` is given), ready for `app.inject`. */
 export async function createTestApp(
-  options: { url?: string; env?: Record<string, string>; mailer?: Mailer; web?: WebListener } = {},
+  options: { url?: string; env?: Record<string, string>; mailer?: Mailer; web?: WebListener; logger?: boolean } = {},
 ): Promise<TestApp & { dropDatabase(): Promise<void> }> {
   const owned = options.url ? undefined : await createTestDatabase();
   const url = options.url ?? owned!.url;
@@ -58,7 +58,8 @@ export async function createTestApp(
     database,
     mailer: options.mailer ?? mailboxMailer(database.db, env.MAIL_FROM),
     web: options.web,
-    logger: false,
+    // Off unless a test reads the log (LOG_LEVEL in `env` then decides how much).
+    logger: options.logger ?? false,
   });
   await app.ready();
   return {

@@ -106,6 +106,87 @@ export const apiEndpointBodySchema = z.object({
 export type ApiEndpointBody = z.input<typeof apiEndpointBodySchema>
 export interface ApiEndpoint extends z.infer<typeof apiEndpointBodySchema> { id: string; productId: string }
 
+/**
+ * `PATCH /api/admin/api-endpoints/{id}`: what changes, nothing else (no defaults: a field left out keeps its value).
+ */
+export const updateApiEndpointBodySchema = z.object({
+  method: apiEndpointBodySchema.shape.method.optional(),
+  path: apiEndpointBodySchema.shape.path.optional(),
+  name: apiEndpointBodySchema.shape.name.optional(),
+  weight: z.number().int().min(1).max(100).optional(),
+  planIds: z.array(z.string().min(1).max(64)).max(50).optional(),
+  isActive: z.boolean().optional(),
+}).refine(body => Object.values(body).some(v => v !== undefined), { message: 'Change at least one field' })
+export type UpdateApiEndpointBody = z.infer<typeof updateApiEndpointBodySchema>
+
+/** Fields of the credentials an admin attaches to an `api_referral` subscription (the third party's key and secret). */
+const credentialFields = {
+  label: z.string().trim().min(1).max(100),
+  apiKey: z.string().trim().min(1).max(2000),
+  /** null: the third party gives no secret (or, on a change, remove it). */
+  apiSecret: z.string().trim().min(1).max(4000).nullable(),
+  /** Where the customer signs in at the third party: http(s) only, since it is shown as a link. */
+  accountUrl: z.url({ protocol: /^https?$/, error: 'an http(s) address' }).max(2000).nullable(),
+  /** The customer's account id at the third party. */
+  externalUserId: z.string().trim().min(1).max(200).nullable(),
+}
+
+/** `POST /api/admin/api-credentials` */
+export const attachApiCredentialBodySchema = z.object({
+  licenseId: z.string().trim().min(1).max(64),
+  label: credentialFields.label,
+  apiKey: credentialFields.apiKey,
+  apiSecret: credentialFields.apiSecret.optional(),
+  accountUrl: credentialFields.accountUrl.optional(),
+  externalUserId: credentialFields.externalUserId.optional(),
+})
+export type AttachApiCredentialBody = z.input<typeof attachApiCredentialBodySchema>
+
+/**
+ * `PATCH /api/admin/api-credentials/{id}`: a new `apiKey` and/or `apiSecret` replaces it (sealed again); a field
+ * left out keeps its value; null clears an optional one.
+ */
+export const updateApiCredentialBodySchema = z.object({
+  label: credentialFields.label.optional(),
+  apiKey: credentialFields.apiKey.optional(),
+  apiSecret: credentialFields.apiSecret.optional(),
+  accountUrl: credentialFields.accountUrl.optional(),
+  externalUserId: credentialFields.externalUserId.optional(),
+}).refine(body => Object.values(body).some(v => v !== undefined), { message: 'Change at least one field' })
+export type UpdateApiCredentialBody = z.infer<typeof updateApiCredentialBodySchema>
+
+/** External API credentials as lists show them: label and hint, never the key or the secret. */
+export interface ApiCredential {
+  id: string
+  licenseId: string
+  productId: string
+  productTitle: string
+  label: string
+  /** The key's last four characters (empty for a key too short to hint at safely). */
+  hint: string
+  accountUrl: string | null
+  externalUserId: string | null
+  createdAt: string
+  updatedAt: string
+}
+
+/** `POST /api/api-credentials/{id}/reveal`: the owner's credentials in full (never cached, audited). */
+export interface ApiCredentialSecret {
+  apiKey: string
+  apiSecret: string | null
+}
+
+/** `GET /api/admin/api-credentials?licenseId=`: a licence's credentials and whether more can be attached to it. */
+export interface AdminApiCredentials {
+  licenseId: string
+  productType: string
+  /** api_referral product and a licence not revoked */
+  attachable: boolean
+  /** Why not, when not attachable. */
+  reason: string | null
+  data: ApiCredential[]
+}
+
 export interface ServiceToken {
   id: string
   name: string

@@ -71,6 +71,7 @@ export const auditActions = [
   'service_token.create',
   'service_token.revoke',
   'api_credential.attach',
+  'api_credential.update',
   'api_credential.reveal',
   'api_credential.delete',
   'download.revoke',

@@ -1,5 +1,5 @@
-import type { ApiEndpoint, ApiEndpointBody, ServiceToken } from '@mintreu/contracts';
-import { and, asc, desc, eq, isNull } from 'drizzle-orm';
+import type { ApiEndpoint, ApiEndpointBody, ServiceToken, UpdateApiEndpointBody } from '@mintreu/contracts';
+import { and, asc, desc, eq, isNull, ne } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { Actor } from '../../lib/actor.js';
 import { recordAudit } from '../../lib/audit.js';
@@ -7,6 +7,7 @@ import { AppError, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { notifyCatalogChange } from '../catalog/events.js';
 import { plans, products } from '../catalog/tables.js';
+import { notifyServiceTokenRevoked } from './events.js';
 import { generateServiceToken } from './keys.js';
 import { apiEndpoints, apiServiceTokens } from './tables.js';
 
@@ -27,13 +28,24 @@ async function checkPlans(db: Db, productId: string, planIds: string[]) {
   if (bad) throw new AppError('VALIDATION_FAILED', `${bad} is not a plan of this product`, { details: [{ path: 'body.planIds', message: 'Unknown plan' }] });
 }
 
+/** Two writers racing to the same method and path: the unique index decides, and the loser gets a 409, not a 500. */
+async function uniquely<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = (error as { code?: string; cause?: { code?: string } }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+    if (code === '23505') throw conflict('Another endpoint of this product has this method and path', 'path');
+    throw error;
+  }
+}
+
 /** Endpoints are catalogue data: a change notifies CATALOG_CHANNEL, which also drops the gateway's cached keys. */
 export async function createEndpoint(db: Db, productId: string, input: Required<ApiEndpointBody>, actor: Actor): Promise<ApiEndpoint> {
   const [product] = await db.select({ type: products.type }).from(products).where(eq(products.id, productId));
   if (!product) throw notFound('Product');
   if (product.type !== 'api_service' && product.type !== 'api_referral') throw new AppError('CONFLICT', 'Endpoints belong to API products');
   await checkPlans(db, productId, input.planIds);
-  return db.transaction(async (tx) => {
+  return uniquely(() => db.transaction(async (tx) => {
     const [clash] = await tx.select({ id: apiEndpoints.id }).from(apiEndpoints)
       .where(and(eq(apiEndpoints.productId, productId), eq(apiEndpoints.method, input.method), eq(apiEndpoints.path, input.path)));
     if (clash) throw conflict(`${input.method} ${input.path} already exists`, 'path');
@@ -41,19 +53,28 @@ export async function createEndpoint(db: Db, productId: string, input: Required<
     await recordAudit(tx, actor, { action: 'api_endpoint.create', entityType: 'api_endpoint', entityId: row!.id, after: presentEndpoint(row!) });
     await notifyCatalogChange(tx, productId);
     return presentEndpoint(row!);
-  });
+  }));
 }
 
-export async function updateEndpoint(db: Db, id: string, input: Partial<ApiEndpointBody>, actor: Actor): Promise<ApiEndpoint> {
-  return db.transaction(async (tx) => {
+/** Changes only the fields given; a method and path another endpoint of the product has already is a 409. */
+export async function updateEndpoint(db: Db, id: string, input: UpdateApiEndpointBody, actor: Actor): Promise<ApiEndpoint> {
+  return uniquely(() => db.transaction(async (tx) => {
     const [current] = await tx.select().from(apiEndpoints).where(eq(apiEndpoints.id, id)).for('update');
     if (!current) throw notFound('Endpoint');
     if (input.planIds) await checkPlans(db, current.productId, input.planIds);
-    const [row] = await tx.update(apiEndpoints).set({ ...input, updatedAt: new Date() }).where(eq(apiEndpoints.id, id)).returning();
+    const method = input.method ?? current.method;
+    const path = input.path ?? current.path;
+    if (method !== current.method || path !== current.path) {
+      const [clash] = await tx.select({ id: apiEndpoints.id }).from(apiEndpoints)
+        .where(and(eq(apiEndpoints.productId, current.productId), eq(apiEndpoints.method, method), eq(apiEndpoints.path, path), ne(apiEndpoints.id, id)));
+      if (clash) throw conflict(`${method} ${path} already exists`, input.path !== undefined ? 'path' : 'method');
+    }
+    const change = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as UpdateApiEndpointBody;
+    const [row] = await tx.update(apiEndpoints).set({ ...change, updatedAt: new Date() }).where(eq(apiEndpoints.id, id)).returning();
     await recordAudit(tx, actor, { action: 'api_endpoint.update', entityType: 'api_endpoint', entityId: id, before: presentEndpoint(current), after: presentEndpoint(row!) });
     await notifyCatalogChange(tx, current.productId);
     return presentEndpoint(row!);
-  });
+  }));
 }
 
 export async function deleteEndpoint(db: Db, id: string, actor: Actor): Promise<void> {
@@ -96,6 +117,8 @@ export async function revokeServiceToken(db: Db, id: string, actor: Actor): Prom
       return presentToken(existing);
     }
     await recordAudit(tx, actor, { action: 'service_token.revoke', entityType: 'service_token', entityId: id });
+    // Every instance (this one too) drops its cached copy when this commits.
+    await notifyServiceTokenRevoked(tx, id);
     return presentToken(row);
   });
 }

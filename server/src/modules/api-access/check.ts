@@ -36,7 +36,7 @@ function hostAllowed(key: CachedKey, host: string | null): boolean {
 
 /** The endpoint a call is for and what it costs; a refusal when the product lists endpoints and this is not one of the plan's. */
 export function endpointOf(key: CachedKey, method: string, path: string): { endpoint: CompiledEndpoint | null; label: string; cost: number } | Refusal {
-  if (key.endpoints.length === 0) return { endpoint: null, label: `${method} /${path.split('/')[1] ?? ''}`, cost: 1 };
+  if (!key.restricted) return { endpoint: null, label: `${method} /${path.split('/')[1] ?? ''}`, cost: 1 };
   const endpoint = matchEndpoint(key.endpoints, method, path);
   if (!endpoint) return { code: 'ENDPOINT_NOT_FOUND', message: `${method} ${path} is not an endpoint of this API` };
   if (endpoint.planIds.length > 0 && (!key.plan || !endpoint.planIds.includes(key.plan.id))) {

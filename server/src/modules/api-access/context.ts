@@ -5,11 +5,12 @@ import type { Env } from '../../env.js';
 import type { KeyRing } from '../../lib/crypto.js';
 import { API_KEY_CHANNEL, CATALOG_CHANNEL, LICENSE_CHANNEL, type LiveConfig } from '../../lib/live-config.js';
 import { QuotaAlerts } from './alerts.js';
-import { API_KEY_CREATED } from './events.js';
+import { API_KEY_CREATED, SERVICE_TOKEN_REVOKED } from './events.js';
 import { KeyCache } from './key-cache.js';
 import { Limiter } from './limits.js';
 import { UsageMeter } from './metering.js';
 import { UpstreamPools } from './proxy.js';
+import { ServiceTokenCache } from './service-tokens.js';
 
 /** API access's view of the platform: what the gateway, verify, the routes and the jobs share. */
 export interface ApiAccess {
@@ -20,6 +21,8 @@ export interface ApiAccess {
   mailer: Mailer;
   store: LimitStore;
   cache: KeyCache;
+  /** Service tokens of `POST /api/keys/verify`, dropped on revoke by every instance. */
+  serviceTokens: ServiceTokenCache;
   limiter: Limiter;
   meter: UsageMeter;
   alerts: QuotaAlerts;
@@ -40,17 +43,25 @@ export async function createApiAccess(deps: {
   const { db, env, live, log } = deps;
   const store = await createLimitStore(env.REDIS_URL);
   const cache = new KeyCache(db, { ttlMs: 60_000, negativeTtlMs: 10_000, maxEntries: 100_000 });
+  const serviceTokens = new ServiceTokenCache(db, { ttlMs: 30_000, negativeTtlMs: 10_000, maxEntries: 10_000 });
   const meter = new UsageMeter(db, env.API_USAGE_FLUSH_MS, log);
   const limiter = new Limiter(store, db, meter, env.API_RATE_LIMIT_WINDOW === 'sliding');
   const alerts = new QuotaAlerts(db, deps.mailer, env.PUBLIC_URL, log);
   const upstreams = new UpstreamPools(env.API_UPSTREAM_TIMEOUT_MS);
-  const apiAccess: ApiAccess = { ...deps, store, cache, limiter, meter, alerts, upstreams };
+  const apiAccess: ApiAccess = { ...deps, store, cache, serviceTokens, limiter, meter, alerts, upstreams };
 
-  live.onNotify(API_KEY_CHANNEL, (payload) => (payload === API_KEY_CREATED ? cache.forgetUnknown() : cache.invalidateKey(payload)));
+  live.onNotify(API_KEY_CHANNEL, (payload) => {
+    if (payload === API_KEY_CREATED) cache.forgetUnknown();
+    else if (payload.startsWith(SERVICE_TOKEN_REVOKED)) serviceTokens.forget(payload.slice(SERVICE_TOKEN_REVOKED.length));
+    else cache.invalidateKey(payload);
+  });
   live.onNotify(LICENSE_CHANNEL, (payload) => (payload.startsWith('+') ? undefined : cache.invalidateLicense(payload)));
   // Plans, endpoints and upstreams are catalogue data: rare changes, so drop everything.
   live.onNotify(CATALOG_CHANNEL, () => cache.clear());
-  live.onReconnect(() => cache.clear());
+  live.onReconnect(() => {
+    cache.clear();
+    serviceTokens.clear();
+  });
 
   return {
     apiAccess,

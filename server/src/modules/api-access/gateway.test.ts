@@ -12,8 +12,8 @@ import { forwardRequestHeaders, safeUpstreamPath } from './proxy.js';
 import { apiKeys, apiUsageEvents } from './tables.js';
 
 /**
- * An upstream that echoes what reached it; `/fail` closes the socket, `/status/:n` answers n, `/big/:n` streams n
- * bytes, `/cut` sends part of an answer and hangs up.
+ * An upstream that echoes what reached it; `/fail` closes the socket, `/hang` never answers, `/status/:n` answers n,
+ * `/big/:n` streams n bytes, `/cut` sends part of an answer and hangs up.
  */
 function startUpstream() {
   const seen: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
@@ -24,6 +24,7 @@ function startUpstream() {
       const body = Buffer.concat(chunks).toString();
       seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
       if (req.url!.includes('/fail')) return req.socket.destroy();
+      if (req.url!.includes('/hang')) return;
       const big = /\/big\/(\d+)/.exec(req.url!)?.[1];
       if (big) return streamBytes(res, Number(big));
       if (req.url!.includes('/cut')) {
@@ -366,6 +367,38 @@ describe('API gateway', () => {
       expect(events.every((e) => e.status === 502 && e.cost === 0)).toBe(true);
       const period = { start: new Date(Date.now() - 86_400_000), end: new Date(Date.now() + 86_400_000) };
       expect(await t.app.apiAccess.limiter.used(license.id, period)).toBe(0);
+    });
+    it('answers 504 when the upstream does not answer within API_UPSTREAM_TIMEOUT_MS, metered as an error and not charged', async () => {
+      // A second instance on the same database whose upstream timeout is short.
+      const impatient = await createTestApp({ url: t.database.url, env: { API_USAGE_FLUSH_MS: '60000', API_UPSTREAM_TIMEOUT_MS: '300' } });
+      try {
+        const { createKey, license } = await subscriber('month');
+        const { key, id } = await createKey();
+        const hang = () => impatient.app.inject({ method: 'GET', url: `/api/gateway/${product.slug}/hang`, headers: { authorization: `Bearer ${key}` } });
+        const started = Date.now();
+        const answers = await Promise.all(Array.from({ length: 3 }, hang));
+        // Ended by the timeout, not by anything else.
+        expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+        expect(Date.now() - started).toBeLessThan(5000);
+        for (const response of answers) {
+          expect(response.statusCode, response.body).toBe(504);
+          expect(response.headers['content-type']).toMatch(/^application\/json/);
+          expect(response.json()).toEqual({ error: { code: 'UPSTREAM_TIMEOUT', message: expect.any(String), requestId: expect.any(String) } });
+        }
+        await impatient.app.apiAccess.meter.flush();
+        const events = await t.app.db.select().from(apiUsageEvents).where(eq(apiUsageEvents.keyId, id));
+        expect(events).toHaveLength(3);
+        expect(events.every((e) => e.status === 504 && e.cost === 0 && e.endpoint === 'GET /hang')).toBe(true);
+        const rolled = await t.app.db.execute<{ calls: number; errors: number; cost: number }>(sql`select sum(calls)::int as calls, sum(errors)::int as errors, sum(cost)::int as cost from api_usage_hourly where key_id = ${id}`);
+        expect(rolled.rows[0]).toEqual({ calls: 3, errors: 3, cost: 0 });
+        const period = { start: new Date(Date.now() - 86_400_000), end: new Date(Date.now() + 86_400_000) };
+        expect(await impatient.app.apiAccess.limiter.used(license.id, period)).toBe(0);
+        // The whole monthly quota (10) is still there.
+        const served = await Promise.all(Array.from({ length: 10 }, () => impatient.app.inject({ method: 'GET', url: `/api/gateway/${product.slug}/ok`, headers: { authorization: `Bearer ${key}` } })));
+        expect(served.map((r) => r.statusCode)).toEqual(Array(10).fill(200));
+      } finally {
+        await impatient.close();
+      }
     });
   });
 

@@ -1,6 +1,6 @@
 import type { BlockList } from 'node:net';
 import type { ApiKeyEnvironment, BillingCycle } from '@mintreu/contracts';
-import { and, asc, eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { plans, products } from '../catalog/tables.js';
 import { licenses } from '../licensing/tables.js';
@@ -32,7 +32,13 @@ export interface CachedKey {
   license: { id: string; state: string; expiresAt: Date | null; maxUsage: number | null; usageCount: number; createdAt: Date };
   product: { id: string; slug: string; title: string; upstream: string | null };
   plan: { id: string; slug: string; name: string; billingCycle: BillingCycle; perMinute: number | null; perDay: number | null; perMonth: number | null } | null;
+  /** The product's active endpoints, most specific first. */
   endpoints: CompiledEndpoint[];
+  /**
+   * The product defines endpoints (active or switched off): only the active ones are let through. A product that
+   * defines none lets every path through; switching its last endpoint off must not do the same.
+   */
+  restricted: boolean;
 }
 
 interface Entry { key: CachedKey | null; storedAt: number }
@@ -139,9 +145,10 @@ export async function loadKey(db: DbOrTx, hash: string): Promise<CachedKey | nul
   if (!row) return null;
   const planId = row.license.planId ?? row.key.planId;
   const [plan] = planId ? await db.select().from(plans).where(eq(plans.id, planId)) : [];
-  const endpoints = await db.select().from(apiEndpoints)
-    .where(and(eq(apiEndpoints.productId, row.product.id), eq(apiEndpoints.isActive, true)))
+  const defined = await db.select().from(apiEndpoints)
+    .where(eq(apiEndpoints.productId, row.product.id))
     .orderBy(asc(apiEndpoints.path), asc(apiEndpoints.method));
+  const endpoints = defined.filter((endpoint) => endpoint.isActive);
   const upstream = typeof row.product.apiConfig.baseUrl === 'string' ? row.product.apiConfig.baseUrl : null;
   const { planId: _planId, ...license } = row.license;
   return {
@@ -161,6 +168,7 @@ export async function loadKey(db: DbOrTx, hash: string): Promise<CachedKey | nul
       : null,
     // Most specific first: literal paths before patterns, patterns before catch-alls.
     endpoints: endpoints.map(compileEndpoint).sort((a, b) => specificity(b.path) - specificity(a.path)),
+    restricted: defined.length > 0,
   };
 }
 

@@ -1,14 +1,17 @@
-import { apiEndpointBodySchema, createApiKeyBodySchema, rotateApiKeyBodySchema, updateApiKeyBodySchema, verifyKeyBodySchema, verifyCodes } from '@mintreu/contracts';
+import {
+  apiEndpointBodySchema, attachApiCredentialBodySchema, createApiKeyBodySchema, rotateApiKeyBodySchema, updateApiCredentialBodySchema,
+  updateApiEndpointBodySchema, updateApiKeyBodySchema, verifyKeyBodySchema, verifyCodes,
+} from '@mintreu/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import * as admin from './admin.js';
-import { attachCredential, listOwnCredentials, revealOwnCredential } from './credentials.js';
-import { apiKey, apiKeyList } from './schema.js';
+import { attachCredential, deleteCredential, listCredentialsOfLicense, listOwnCredentials, revealOwnCredential, updateCredential } from './credentials.js';
+import { adminApiCredentials, apiCredential, apiCredentialList, apiCredentialSecret, apiKey, apiKeyList } from './schema.js';
 import * as apiAccess from './service.js';
 import * as ownKeys from './own-keys.js';
 import { keyUsage, listOwnSubscriptions, usageOverview } from './usage.js';
-import { forgetServiceTokens, serviceTokenOf, verifyKey } from './verify.js';
+import { verifyKey } from './verify.js';
 
 const tags = ['api-keys'];
 const idParams = z.object({ id: z.string().min(1).max(64) });
@@ -55,9 +58,9 @@ export async function apiAccessRoutes(fastify: FastifyInstance) {
     return apiAccess.revealApiKey(app.db, app.keyRing, request.actor.user!.id, request.params.id, request.actor);
   });
 
-  app.get('/api-credentials', { config: customer, schema: { tags, summary: 'Credentials for third-party APIs you subscribe to (label and hint only)' } },
+  app.get('/api-credentials', { config: customer, schema: { tags, summary: 'Credentials for third-party APIs you subscribe to (label and hint only)', response: { 200: apiCredentialList } } },
     async (request) => ({ data: await listOwnCredentials(app.db, request.actor.user!.id) }));
-  app.post('/api-credentials/:id/reveal', { config: customer, schema: { tags, summary: 'Show the key and secret of one of your credentials', params: idParams } },
+  app.post('/api-credentials/:id/reveal', { config: customer, schema: { tags, summary: 'Show the key and secret of one of your credentials (audited; 409 while the subscription is not in force)', params: idParams, response: { 200: apiCredentialSecret } } },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       return revealOwnCredential(app.db, app.keyRing, request.actor.user!.id, request.params.id, request.actor);
@@ -78,7 +81,7 @@ export async function apiAccessRoutes(fastify: FastifyInstance) {
       }) },
     },
   }, async (request) => {
-    const token = await serviceTokenOf(app.db, request.headers.authorization);
+    const token = await app.apiAccess.serviceTokens.authenticate(request.headers.authorization);
     return verifyKey(app.apiAccess, token, request.body);
   });
 }
@@ -88,6 +91,7 @@ export async function apiAccessAdminRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const adminOnly = { access: 'admin' as const };
   const tags = ['admin-api'];
+  const credentialDeps = { db: app.db, keyRing: app.keyRing, mailer: app.mailer, publicUrl: app.env.PUBLIC_URL, log: app.apiAccess.log };
 
   app.get('/products/:id/api-endpoints', { config: adminOnly, schema: { tags, summary: "An API product's endpoints", params: idParams } },
     async (request) => ({ data: await admin.listEndpoints(app.db, request.params.id) }));
@@ -96,7 +100,7 @@ export async function apiAccessAdminRoutes(fastify: FastifyInstance) {
       reply.code(201);
       return admin.createEndpoint(app.db, request.params.id, request.body as Required<typeof request.body>, request.actor);
     });
-  app.patch('/api-endpoints/:id', { config: adminOnly, schema: { tags, summary: 'Change an endpoint', params: idParams, body: apiEndpointBodySchema.partial() } },
+  app.patch('/api-endpoints/:id', { config: adminOnly, schema: { tags, summary: 'Change an endpoint (only the fields sent)', params: idParams, body: updateApiEndpointBodySchema } },
     async (request) => admin.updateEndpoint(app.db, request.params.id, request.body, request.actor));
   app.delete('/api-endpoints/:id', { config: adminOnly, schema: { tags, summary: 'Remove an endpoint', params: idParams } },
     async (request, reply) => {
@@ -116,23 +120,31 @@ export async function apiAccessAdminRoutes(fastify: FastifyInstance) {
   app.delete('/service-tokens/:id', { config: adminOnly, schema: { tags, summary: 'Revoke a service token', params: idParams } },
     async (request) => {
       const token = await admin.revokeServiceToken(app.db, request.params.id, request.actor);
-      forgetServiceTokens(app.db);
+      // This instance at once; the others when they hear the NOTIFY.
+      app.apiAccess.serviceTokens.forget(token.id);
       return token;
     });
 
+  app.get('/api-credentials', {
+    config: adminOnly,
+    schema: { tags, summary: "A licence's external API credentials (label and hint only) and whether more can be attached", querystring: z.object({ licenseId: z.string().trim().min(1).max(64) }), response: { 200: adminApiCredentials } },
+  }, async (request) => listCredentialsOfLicense(app.db, request.query.licenseId));
   app.post('/api-credentials', {
     config: adminOnly,
-    schema: {
-      tags, summary: "Attach a customer's credentials for an api_referral product's third-party API (stored encrypted)",
-      body: z.object({
-        licenseId: z.string().min(1).max(64), label: z.string().trim().min(1).max(100), apiKey: z.string().min(1).max(2000),
-        apiSecret: z.string().min(1).max(4000).nullable().optional(), accountUrl: z.url().max(2000).nullable().optional(), externalUserId: z.string().max(200).nullable().optional(),
-      }),
-    },
+    schema: { tags, summary: "Attach a customer's credentials for an api_referral product's third-party API (stored encrypted)", body: attachApiCredentialBodySchema, response: { 201: apiCredential } },
   }, async (request, reply) => {
     reply.code(201);
-    return attachCredential(app.db, app.keyRing, request.body, request.actor);
+    return attachCredential(credentialDeps, request.body, request.actor);
   });
+  app.patch('/api-credentials/:id', {
+    config: adminOnly,
+    schema: { tags, summary: 'Change a credential: a new apiKey or apiSecret replaces the stored one', params: idParams, body: updateApiCredentialBodySchema, response: { 200: apiCredential } },
+  }, async (request) => updateCredential(credentialDeps, request.params.id, request.body, request.actor));
+  app.delete('/api-credentials/:id', { config: adminOnly, schema: { tags, summary: 'Remove a credential', params: idParams } },
+    async (request, reply) => {
+      await deleteCredential(app.db, request.params.id, request.actor);
+      return reply.code(204).send();
+    });
 
   app.get('/api-usage', { config: adminOnly, schema: { tags, summary: 'Gateway usage: totals, latency, top keys, errors, endpoints', querystring: z.object({ hours: z.coerce.number().int().min(1).max(24 * 90).default(24) }) } },
     async (request) => usageOverview(app.db, request.query.hours));

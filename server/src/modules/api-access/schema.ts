@@ -1,4 +1,4 @@
-import { apiKeyEnvironments, type ApiKey } from '@mintreu/contracts';
+import { apiKeyEnvironments, type AdminApiCredentials, type ApiCredential, type ApiCredentialSecret, type ApiKey } from '@mintreu/contracts';
 import { z } from 'zod';
 
 const timestamp = z.string().describe('ISO 8601, UTC');
@@ -21,3 +21,29 @@ export const apiKey = z.object({
 }) satisfies z.ZodType<ApiKey>;
 
 export const apiKeyList = z.object({ data: z.array(apiKey) });
+
+/** External API credentials as lists show them: label and hint, never the key or the secret. */
+export const apiCredential = z.object({
+  id: z.string(),
+  licenseId: z.string(),
+  productId: z.string(),
+  productTitle: z.string(),
+  label: z.string(),
+  hint: z.string().describe("The key's last four characters; empty for a key too short to hint at"),
+  accountUrl: z.string().nullable(),
+  externalUserId: z.string().nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+}) satisfies z.ZodType<ApiCredential>;
+
+export const apiCredentialList = z.object({ data: z.array(apiCredential) });
+
+export const adminApiCredentials = z.object({
+  licenseId: z.string(),
+  productType: z.string(),
+  attachable: z.boolean(),
+  reason: z.string().nullable(),
+  data: z.array(apiCredential),
+}) satisfies z.ZodType<AdminApiCredentials>;
+
+export const apiCredentialSecret = z.object({ apiKey: z.string(), apiSecret: z.string().nullable() }) satisfies z.ZodType<ApiCredentialSecret>;

@@ -1,39 +1,8 @@
 import type { VerifyKeyResult } from '@mintreu/contracts';
-import { and, eq, isNull } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
-import { sha256 } from '../../lib/crypto.js';
-import { AppError } from '../../lib/errors.js';
 import { checkKey } from './check.js';
 import type { ApiAccess } from './context.js';
 import { apiKeyPattern, hashApiKey, requestHost } from './keys.js';
-import { apiServiceTokens } from './tables.js';
-
-interface TokenEntry { id: string; productId: string | null; at: number }
-const tokenCache = new WeakMap<Db, Map<string, TokenEntry | null>>();
-const tokenTtlMs = 30_000;
-
-/** The service token of `Authorization: Bearer mst_…`, cached briefly (a revoked token stops within 30 s). */
-export async function serviceTokenOf(db: Db, authorization: string | undefined): Promise<TokenEntry> {
-  const token = authorization?.toLowerCase().startsWith('bearer ') ? authorization.slice(7).trim() : '';
-  if (!/^mst_[0-9A-Za-z]{43}$/.test(token)) throw new AppError('UNAUTHENTICATED', 'A service token is required: Authorization: Bearer mst_…');
-  const hash = sha256(token);
-  let cache = tokenCache.get(db);
-  if (!cache) tokenCache.set(db, (cache = new Map()));
-  let entry = cache.get(hash);
-  if (entry === undefined || (entry && Date.now() - entry.at > tokenTtlMs)) {
-    const [row] = await db.select({ id: apiServiceTokens.id, productId: apiServiceTokens.productId }).from(apiServiceTokens)
-      .where(and(eq(apiServiceTokens.tokenHash, hash), isNull(apiServiceTokens.revokedAt)));
-    entry = row ? { ...row, at: Date.now() } : null;
-    if (cache.size > 10_000) cache.clear();
-    cache.set(hash, entry);
-    if (row) void db.update(apiServiceTokens).set({ lastUsedAt: new Date() }).where(eq(apiServiceTokens.id, row.id)).catch(() => {});
-  }
-  if (!entry) throw new AppError('UNAUTHENTICATED', 'Unknown or revoked service token');
-  return entry;
-}
-
-/** Forget cached service tokens (one was revoked on this instance). */
-export const forgetServiceTokens = (db: Db) => tokenCache.delete(db);
+import type { ServiceTokenEntry } from './service-tokens.js';
 
 /**
  * `POST /api/keys/verify`: the gateway's checks and limits for sellers' own servers, the outcome as data. A valid
@@ -41,7 +10,7 @@ export const forgetServiceTokens = (db: Db) => tokenCache.delete(db);
  */
 export async function verifyKey(
   ctx: ApiAccess,
-  token: TokenEntry,
+  token: ServiceTokenEntry,
   input: { key: string; productSlug?: string; cost: number; ip?: string; origin?: string },
 ): Promise<VerifyKeyResult> {
   const none = { keyId: null, plan: null, ratelimit: null, quota: null } as const;
