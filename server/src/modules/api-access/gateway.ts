@@ -120,7 +120,7 @@ export function gatewayHandler(ctx: ApiAccess, lane: HotLane): HotHandler {
       call.charge = null;
       ctx.log('upstream call failed', error);
       const code = (error as { code?: string }).code;
-      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') throw new AppError('UPSTREAM_TIMEOUT', 'The API did not answer in time', { status: 504 });
+      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') throw new AppError('UPSTREAM_TIMEOUT', 'The API did not answer in time', { status: 504 });
       throw new AppError('UPSTREAM_UNAVAILABLE', 'The API is unreachable right now', { status: 502 });
     }
   };

@@ -91,7 +91,7 @@ export class UpstreamPools {
     const origin = `${upstream.protocol}//${upstream.host}`;
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, { connections: 256, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, keepAliveTimeout: 10_000 });
+      pool = new Pool(origin, { connections: 256, connect: { timeout: this.timeoutMs }, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, keepAliveTimeout: 10_000 });
       this.pools.set(origin, pool);
     }
     return pool;
