@@ -87,5 +87,23 @@ export default defineNuxtConfig({
     },
   },
 
+  vite: {
+    build: {
+      rollupOptions: {
+        output: {
+          // Merge chunks under ~4 KB that have no side effects when they run (component and composable modules) into
+          // chunks loaded under similar conditions. Without it a storefront page preloads 23–28 scripts, most under
+          // 1 KB compressed; on HTTP/1.1 (six connections, one request at a time each) every one costs a round trip,
+          // and Lighthouse's simulated slow 4G counts them all before the first paint (bench/README.md, Lighthouse).
+          // Measured: 28 → 21–22 scripts on the home and product pages, 23 → 18 on the catalogue, for 1–2.5 KB more
+          // compressed JavaScript; Lighthouse performance +1–2 on all three. Rollup only merges side-effect-free chunks,
+          // so execution order is unchanged. Rollup-only: Vite 8 (Rolldown) drops the option, and the build then splits
+          // as before.
+          experimentalMinChunkSize: 4096,
+        },
+      },
+    },
+  },
+
   typescript: { strict: true },
 })
