@@ -115,9 +115,9 @@ export class HotLane {
     return { ...this.securityHeaders, 'x-request-id': ctx.id };
   }
 
-  /** Answer with JSON (`body` may already be serialised). */
+  /** Answer with JSON (`body` may already be serialised, as text or bytes). */
   json(res: ServerResponse, ctx: HotContext, status: number, body: unknown, headers?: Record<string, string>) {
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
     // Node's flat [name, value, …] form: no header object is built when nothing was set before.
     const list = [...this.flatHeaders, 'x-request-id', ctx.id, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text))];
     if (headers) for (const name in headers) list.push(name, headers[name]!);

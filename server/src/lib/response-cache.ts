@@ -3,12 +3,12 @@
  * they show may have changed on any instance (`generation`, see LiveConfig) or `ttlMs` passes.
  * Concurrent misses for one key share a single computation.
  */
-export function createResponseCache(options: { ttlMs: number; maxEntries: number; generation: () => number }) {
-  const entries = new Map<string, { body: string; storedAt: number; generation: number }>();
-  const pending = new Map<string, Promise<string>>();
+export function createResponseCache<Body = string>(options: { ttlMs: number; maxEntries: number; generation: () => number }) {
+  const entries = new Map<string, { body: Body; storedAt: number; generation: number }>();
+  const pending = new Map<string, Promise<Body>>();
 
   return {
-    async get(key: string, compute: () => Promise<string>): Promise<string> {
+    async get(key: string, compute: () => Promise<Body>): Promise<Body> {
       const generation = options.generation();
       const entry = entries.get(key);
       if (entry && entry.generation === generation && Date.now() - entry.storedAt < options.ttlMs) return entry.body;
