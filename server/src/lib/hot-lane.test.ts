@@ -101,6 +101,13 @@ describe('hot lane', () => {
     expect(Number(line!.split(' ').at(-1))).toBeGreaterThanOrEqual(1);
   });
 
+  it('answers the status the same way over a socket and through the router', async () => {
+    const socket = await overSocket('/api/status', { method: 'GET' });
+    expect(socket.status).toBe(200);
+    expect(comparable(socket)).toEqual(comparable(await throughRouter('/api/status', { method: 'GET' })));
+    expect(socket.body).toMatchObject({ killSwitches: expect.any(Object) });
+  });
+
   it('leaves every other request to Fastify', async () => {
     // GET is not the lane's: the router matches the signed-in `GET /api/licenses/:id`.
     expect((await overSocket('/api/licenses/validate', { method: 'GET' })).status).toBe(401);

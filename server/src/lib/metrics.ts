@@ -15,13 +15,23 @@ export function registerMetrics(app: FastifyInstance): (method: string, route: s
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  // One child per label set, kept: prom-client would otherwise hash the labels object on every observation.
+  const children = new Map<string, { observe(value: number): void }>();
+  const observe = (method: string, route: string, status: number, seconds: number) => {
+    const id = `${method} ${status} ${route}`;
+    let child = children.get(id);
+    if (!child) {
+      child = duration.labels({ method, route, status: String(status) });
+      children.set(id, child);
+    }
+    child.observe(seconds);
+  };
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
   app.decorate('metricsRegistry', registry);
-  return (method, route, status, seconds) => duration.observe({ method, route, status: String(status) }, seconds);
+  return observe;
 }
 
 declare module 'fastify' {

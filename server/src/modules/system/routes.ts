@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sessionUser } from '../../lib/guard.js';
+import { registerHot } from '../../lib/hot-lane.js';
 import { killSwitchNames } from '../../lib/live-config.js';
 import { flag, flagKey, killSwitch, setFlagBody, setKillSwitchBody, statusResponse } from './schema.js';
 import * as system from './service.js';
@@ -9,12 +10,13 @@ import * as system from './service.js';
 export default async function systemRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
 
-  // The hot path: served from memory, pre-serialised; no query, no session lookup.
-  fastify.get(
-    '/status',
-    { config: { access: 'public' }, schema: { tags: ['system'], summary: 'Kill switch state and version', response: { 200: statusResponse } } },
-    async (_request, reply) => reply.type('application/json').serializer((body: string) => body).send(fastify.live.statusBody),
-  );
+  // Every storefront page asks (the kill-switch banner): served by the hot lane from memory, pre-serialised; no
+  // query, no session lookup.
+  await registerHot(fastify, {
+    method: 'GET', url: '/status',
+    schema: { tags: ['system'], summary: 'Kill switch state and version', response: { 200: statusResponse } },
+    handler: async (_req, res, ctx) => fastify.hotLane.json(res, ctx, 200, fastify.live.statusBody),
+  });
 
   app.get(
     '/flags',
