@@ -57,6 +57,13 @@ export class LicenseCache {
     private readonly options: { ttlMs: number; negativeTtlMs: number; maxEntries: number },
   ) {}
 
+  /** The cached licence (or null for a key known not to exist) while fresh; undefined when it must be loaded. */
+  peek(keyHash: string, now = Date.now()): CachedLicense | null | undefined {
+    const entry = this.entries.get(keyHash);
+    if (!entry) return undefined;
+    return now - entry.storedAt < (entry.license ? this.options.ttlMs : this.options.negativeTtlMs) ? entry.license : undefined;
+  }
+
   async get(keyHash: string, now = Date.now()): Promise<CachedLicense | null> {
     const entry = this.entries.get(keyHash);
     if (entry) {

@@ -87,14 +87,21 @@ const identityOf = (fingerprint: string | null, domain: string | null) => (finge
  * The licence a key names, or the code saying why there is none. The look-up is by keyed hash (an HMAC the
  * caller cannot compute), and the hash found is compared in constant time before it is trusted.
  */
-export async function resolveKey(
-  l: Licensing,
-  key: string,
-  productSlug: string | undefined,
-): Promise<{ license: CachedLicense } | { code: 'NOT_FOUND' | 'PRODUCT_MISMATCH' }> {
+type Resolved = { license: CachedLicense } | { code: 'NOT_FOUND' | 'PRODUCT_MISMATCH' };
+
+/**
+ * The licence a key names, for this product. Synchronous when the cache holds the key (the hot path: no promise,
+ * no microtask); a promise when it must be loaded.
+ */
+export function resolveKey(l: Licensing, key: string, productSlug: string | undefined): Resolved | Promise<Resolved> {
   if (!looksLikeLicenseKey(key)) return { code: 'NOT_FOUND' };
   const hash = l.keys.hash(key);
-  const license = await l.cache.get(hash);
+  const cached = l.cache.peek(hash);
+  if (cached !== undefined) return matchKey(cached, hash, productSlug);
+  return l.cache.get(hash).then((license) => matchKey(license, hash, productSlug));
+}
+
+function matchKey(license: CachedLicense | null, hash: string, productSlug: string | undefined): Resolved {
   if (!license || !timingSafeEqual(Buffer.from(license.keyHash), Buffer.from(hash))) return { code: 'NOT_FOUND' };
   if (productSlug !== undefined && productSlug !== license.productSlug) return { code: 'PRODUCT_MISMATCH' };
   return { license };
@@ -144,10 +151,15 @@ async function withLease(l: Licensing, result: LicenseCheckResult, license: Cach
   return result;
 }
 
-export async function validateLicense(l: Licensing, body: ValidateLicenseBody, ip: string): Promise<LicenseCheckResult> {
+/** Validation is synchronous for a cached key whose lease is fresh (almost every call); a promise otherwise. */
+export function validateLicense(l: Licensing, body: ValidateLicenseBody, ip: string): LicenseCheckResult | Promise<LicenseCheckResult> {
+  const resolved = resolveKey(l, body.key, body.productSlug);
+  return resolved instanceof Promise ? resolved.then((r) => validateResolved(l, body, ip, r)) : validateResolved(l, body, ip, resolved);
+}
+
+function validateResolved(l: Licensing, body: ValidateLicenseBody, ip: string, resolved: Resolved): LicenseCheckResult | Promise<LicenseCheckResult> {
   const fingerprint = body.fingerprint ?? null;
   const domain = domainOf(body.domain);
-  const resolved = await resolveKey(l, body.key, body.productSlug);
   if (!('license' in resolved)) return outcome('valid', false, resolved.code, null, null);
   const { license } = resolved;
 
@@ -169,9 +181,10 @@ export async function validateLicense(l: Licensing, body: ValidateLicenseBody, i
   // re-signed: the same answer object is reused, and the route serialises it once (see routes.ts).
   const lease = freshLease(l, license, activation, Date.now());
   if (lease?.valid) return lease.valid;
-  const result = await withLease(l, outcome('valid', true, 'VALID', license, activation), license, activation);
-  license.leases.get(activation?.id ?? '-')!.valid = result;
-  return result;
+  return withLease(l, outcome('valid', true, 'VALID', license, activation), license, activation).then((result) => {
+    license.leases.get(activation?.id ?? '-')!.valid = result;
+    return result;
+  });
 }
 
 export async function activateLicense(l: Licensing, body: ActivateLicenseBody, actor: Actor): Promise<LicenseCheckResult> {

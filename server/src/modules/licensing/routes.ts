@@ -74,12 +74,13 @@ export async function licensePublicRoutes(fastify: FastifyInstance) {
    */
   const serialised = new WeakMap<object, string>();
   const noStoreHeader = { 'cache-control': 'no-store' };
-  function endpoint<S extends z.ZodType<{ key: string }>>(schema: S, run: (body: z.infer<S>, ctx: HotContext, req: IncomingMessage) => Promise<LicenseCheckResult>): HotHandler {
+  function endpoint<S extends z.ZodType<{ key: string }>>(schema: S, run: (body: z.infer<S>, ctx: HotContext, req: IncomingMessage) => LicenseCheckResult | Promise<LicenseCheckResult>): HotHandler {
     return async (req, res, ctx) => {
       const parsed = schema.safeParse(parseCheckBody(req.headers['content-type'], await readBody(req, 16 * 1024)));
       if (!parsed.success) throw validationError(parsed.error.issues, 'body');
       limit(ctx.ip, parsed.data.key);
-      const result = await run(parsed.data, ctx, req);
+      const answer = run(parsed.data, ctx, req);
+      const result = answer instanceof Promise ? await answer : answer;
       let json = serialised.get(result);
       if (json === undefined) {
         json = JSON.stringify(result);
