@@ -6,10 +6,11 @@ interface Tally {
   activationId: string;
   code: string;
   ip: string;
-  hour: Date;
+  /** Epoch milliseconds: record() runs on every validation, and allocates no Date. */
+  hour: number;
   count: number;
-  firstAt: Date;
-  lastAt: Date;
+  firstAt: number;
+  lastAt: number;
 }
 
 const hourMs = 60 * 60 * 1000;
@@ -24,8 +25,8 @@ const keepDays = 90;
  */
 export class ValidationLog {
   private tallies = new Map<string, Tally>();
-  private seen = new Map<string, Date>();
-  private used = new Map<string, Date>();
+  private seen = new Map<string, number>();
+  private used = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private lastPrune = 0;
@@ -47,9 +48,9 @@ export class ValidationLog {
     await this.flush();
   }
 
-  record(licenseId: string, activationId: string | null, code: string, ip: string, now = new Date()): void {
-    const hour = new Date(Math.floor(now.getTime() / hourMs) * hourMs);
-    const key = `${licenseId}\u0000${activationId ?? ''}\u0000${code}\u0000${ip}\u0000${hour.getTime()}`;
+  record(licenseId: string, activationId: string | null, code: string, ip: string, now = Date.now()): void {
+    const hour = Math.floor(now / hourMs) * hourMs;
+    const key = `${licenseId}\u0000${activationId ?? ''}\u0000${code}\u0000${ip}\u0000${hour}`;
     const tally = this.tallies.get(key);
     if (tally) {
       tally.count++;
@@ -95,13 +96,13 @@ export class ValidationLog {
         if (seen.length) {
           await tx.execute(sql`
             update license_activations a set last_validated_at = greatest(a.last_validated_at, v.at)
-            from jsonb_to_recordset(${JSON.stringify(seen.map(([id, at]) => ({ id, at })))}::jsonb) as v(id text, at timestamptz)
+            from jsonb_to_recordset(${JSON.stringify(seen.map(([id, at]) => ({ id, at: new Date(at).toISOString() })))}::jsonb) as v(id text, at timestamptz)
             where a.id = v.id`);
         }
         if (used.length) {
           await tx.execute(sql`
             update licenses l set last_used_at = greatest(l.last_used_at, v.at), first_used_at = coalesce(l.first_used_at, v.at)
-            from jsonb_to_recordset(${JSON.stringify(used.map(([id, at]) => ({ id, at })))}::jsonb) as v(id text, at timestamptz)
+            from jsonb_to_recordset(${JSON.stringify(used.map(([id, at]) => ({ id, at: new Date(at).toISOString() })))}::jsonb) as v(id text, at timestamptz)
             where l.id = v.id`);
         }
       });
@@ -124,5 +125,5 @@ export class ValidationLog {
 
 const toRow = (t: Tally) => ({
   license_id: t.licenseId, activation_id: t.activationId, code: t.code, ip: t.ip,
-  hour: t.hour.toISOString(), count: t.count, first_at: t.firstAt.toISOString(), last_at: t.lastAt.toISOString(),
+  hour: new Date(t.hour).toISOString(), count: t.count, first_at: new Date(t.firstAt).toISOString(), last_at: new Date(t.lastAt).toISOString(),
 });
