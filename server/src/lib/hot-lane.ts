@@ -24,8 +24,9 @@ export function requestIdOf(req: IncomingMessage): string {
 }
 
 /**
- * The hot lane: the few public endpoints that answer thousands of times a second for software rather than people
- * (licence validation, the API gateway) are served from Node's `request` event before Fastify routes the request.
+ * The hot lane: the few public endpoints that answer thousands of times a second (licence checks, the API gateway,
+ * catalogue browsing, the status every page polls) are served from Node's `request` event before Fastify routes
+ * the request.
  * Fastify's request and reply objects, its hook chain, child logger and schema compilers cost more than the work
  * those endpoints do (decision 0011).
  *
@@ -57,7 +58,7 @@ export class HotLane {
     this.exact.set(`${method} ${path}`, { route, handler });
   }
 
-  /** Serve every URL under `prefix` for these methods in the lane. */
+  /** Serve every URL under `prefix` for these methods in the lane (the gateway registers its Fastify routes itself). */
   addPrefix(methods: readonly string[], prefix: string, handler: HotHandler, route: string) {
     this.prefixes.push({ prefix, route, methods: new Set(methods), handler });
   }
@@ -128,7 +129,7 @@ export class HotLane {
 
 /**
  * A request's body, read whole up to `limit` bytes: `null` when there is none. Throws the contract's 413 past the
- * limit (and stops reading).
+ * limit, keeping nothing more of it.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
   return new Promise((resolve, reject) => {

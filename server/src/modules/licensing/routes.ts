@@ -9,7 +9,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Actor } from '../../lib/actor.js';
 import { AppError } from '../../lib/errors.js';
-import { readBody, registerHot, validationError, type HotContext, type HotHandler } from '../../lib/hot-lane.js';
+import { readBody, registerHot, validationError, type HotContext } from '../../lib/hot-lane.js';
 import { RateLimiter } from '../../lib/rate-limit.js';
 import * as admin from './admin.js';
 import * as check from './check.js';
@@ -69,13 +69,18 @@ export async function licensePublicRoutes(fastify: FastifyInstance) {
   };
 
   /**
-   * One endpoint: the body read and checked against its schema, the limits, then the outcome as JSON. A VALID
-   * answer that is reused (check.ts) is serialised once: the WeakMap forgets it with the answer.
+   * One endpoint, in the hot lane and as a route: the body read and checked against its schema, the limits, then
+   * the outcome as JSON. A VALID answer that is reused (check.ts) is serialised once: the WeakMap forgets it with
+   * the answer.
    */
   const serialised = new WeakMap<object, string>();
   const noStoreHeader = { 'cache-control': 'no-store' };
-  function endpoint<S extends z.ZodType<{ key: string }>>(schema: S, run: (body: z.infer<S>, ctx: HotContext, req: IncomingMessage) => LicenseCheckResult | Promise<LicenseCheckResult>): HotHandler {
-    return async (req, res, ctx) => {
+  const endpoint = <S extends z.ZodType<{ key: string }>>(
+    path: string, summary: string, schema: S,
+    run: (body: z.infer<S>, ctx: HotContext, req: IncomingMessage) => LicenseCheckResult | Promise<LicenseCheckResult>,
+  ) => registerHot(app, {
+    method: 'POST', url: `/licenses/${path}`, schema: { tags: ['licenses'], summary, body: schema, response: { 200: licenseCheckResult } },
+    handler: async (req, res, ctx) => {
       const parsed = schema.safeParse(parseCheckBody(req.headers['content-type'], await readBody(req, 16 * 1024)));
       if (!parsed.success) throw validationError(parsed.error.issues, 'body');
       limit(ctx.ip, parsed.data.key);
@@ -87,21 +92,16 @@ export async function licensePublicRoutes(fastify: FastifyInstance) {
         serialised.set(result, json);
       }
       lane.json(res, ctx, 200, json, noStoreHeader);
-    };
-  }
+    },
+  });
   const actorOf = (ctx: HotContext, req: IncomingMessage): Actor => ({ user: null, ip: ctx.ip, userAgent: req.headers['user-agent']?.slice(0, 512) ?? null, requestId: ctx.id });
-  const endpoints = [
-    { path: 'validate', summary: 'Validate a licence key, optionally for one activation', body: validateLicenseBodySchema,
-      handler: endpoint(validateLicenseBodySchema, (body, ctx) => check.validateLicense(app.licensing, body, ctx.ip)) },
-    { path: 'activate', summary: 'Activate a licence on a machine (fingerprint) or site (domain)', body: activateLicenseBodySchema,
-      handler: endpoint(activateLicenseBodySchema, (body, ctx, req) => check.activateLicense(app.licensing, body, actorOf(ctx, req))) },
-    { path: 'deactivate', summary: 'Deactivate an activation, freeing its seat', body: deactivateLicenseBodySchema,
-      handler: endpoint(deactivateLicenseBodySchema, (body, ctx, req) => check.deactivateLicense(app.licensing, body, actorOf(ctx, req))) },
-  ];
 
-  for (const { path, summary, body, handler } of endpoints) {
-    await registerHot(app, { method: 'POST', url: `/licenses/${path}`, schema: { tags: ['licenses'], summary, body, response: { 200: licenseCheckResult } }, handler });
-  }
+  await endpoint('validate', 'Validate a licence key, optionally for one activation', validateLicenseBodySchema,
+    (body, ctx) => check.validateLicense(app.licensing, body, ctx.ip));
+  await endpoint('activate', 'Activate a licence on a machine (fingerprint) or site (domain)', activateLicenseBodySchema,
+    (body, ctx, req) => check.activateLicense(app.licensing, body, actorOf(ctx, req)));
+  await endpoint('deactivate', 'Deactivate an activation, freeing its seat', deactivateLicenseBodySchema,
+    (body, ctx, req) => check.deactivateLicense(app.licensing, body, actorOf(ctx, req)));
 
   app.get(
     '/licenses/public-key',
