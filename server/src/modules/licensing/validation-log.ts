@@ -38,7 +38,10 @@ export class ValidationLog {
   ) {}
 
   start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.intervalMs);
+    // A tick that finds a write still under way leaves the rest to the next tick, so ticks never queue up.
+    this.timer ??= setInterval(() => {
+      if (!this.flushing) void this.flush();
+    }, this.intervalMs);
     this.timer.unref();
   }
 
@@ -64,9 +67,13 @@ export class ValidationLog {
     }
   }
 
-  /** Writes what has been tallied. Concurrent calls share one flush. */
-  flush(): Promise<void> {
-    this.flushing ??= this.write().finally(() => (this.flushing = null));
+  /**
+   * Writes what has been tallied up to now. A flush already under way took only what was tallied before it began:
+   * wait for it, then write the rest (flushes never overlap).
+   */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    this.flushing = this.write().finally(() => (this.flushing = null));
     return this.flushing;
   }
 
