@@ -135,7 +135,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     webhookBaseUrl: () => env.PAYMENT_SANDBOX_WEBHOOK_URL?.replace(/\/+$/, '') ?? ownAddress(app),
   };
   app.decorate('commerce', commerce);
-  const apiAccess = await createApiAccess({ db: database.db, env, live, keyRing, mailer: options.mailer, log, ownAddress: () => ownAddress(app) });
+  const apiAccess = await createApiAccess({ db: database.db, pool: database.pool, env, live, keyRing, mailer: options.mailer, log, ownAddress: () => ownAddress(app) });
   app.decorate('apiAccess', apiAccess.apiAccess);
   const commerceJobs = defineCommerceJobs(jobs, commerce);
 

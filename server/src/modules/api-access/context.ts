@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Mailer } from '../../adapters/email/index.js';
 import { createLimitStore, type LimitStore } from '../../adapters/ratelimit/index.js';
 import type { Db } from '../../db/client.js';
@@ -38,13 +39,13 @@ export interface ApiAccess {
  * usage meter; `stop` writes what is left of it, waits for alert emails and closes the limit store.
  */
 export async function createApiAccess(deps: {
-  db: Db; env: Env; live: LiveConfig; keyRing: KeyRing; mailer: Mailer; log: ApiAccess['log']; ownAddress: () => string;
+  db: Db; pool: pg.Pool; env: Env; live: LiveConfig; keyRing: KeyRing; mailer: Mailer; log: ApiAccess['log']; ownAddress: () => string;
 }): Promise<{ apiAccess: ApiAccess; start: () => Promise<void>; stop: () => Promise<void> }> {
   const { db, env, live, log } = deps;
   const store = await createLimitStore(env.REDIS_URL);
   const cache = new KeyCache(db, { ttlMs: 60_000, negativeTtlMs: 10_000, maxEntries: 100_000 });
   const serviceTokens = new ServiceTokenCache(db, { ttlMs: 30_000, negativeTtlMs: 10_000, maxEntries: 10_000 });
-  const meter = new UsageMeter(db, env.API_USAGE_FLUSH_MS, log);
+  const meter = new UsageMeter(deps.pool, env.API_USAGE_FLUSH_MS, log);
   const limiter = new Limiter(store, db, meter, env.API_RATE_LIMIT_WINDOW === 'sliding');
   const alerts = new QuotaAlerts(db, deps.mailer, env.PUBLIC_URL, log);
   const upstreams = new UpstreamPools(env.API_UPSTREAM_TIMEOUT_MS);

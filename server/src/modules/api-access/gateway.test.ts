@@ -9,6 +9,7 @@ import { auditEvents } from '../../lib/audit-tables.js';
 import { mailbox } from '../mail/tables.js';
 import { issueLicense } from '../licensing/service.js';
 import { forwardRequestHeaders, safeUpstreamPath } from './proxy.js';
+import { writeBatch, type UsageEvent } from './metering.js';
 import { apiKeys, apiUsageEvents } from './tables.js';
 
 /**
@@ -414,6 +415,41 @@ describe('API gateway', () => {
       expect(rolled.rows[0]!.calls).toBe(300);
       const usage = await t.app.inject({ method: 'GET', url: `/api/admin/api-keys/${id}/usage?interval=day`, headers: admin.headers });
       expect(usage.json().totals.calls).toBe(300);
+    });
+
+    it('writes a batch with COPY field for field, adds it to the hourly rollups, and rolls a bad batch back whole', async () => {
+      const { createKey } = await subscriber('basic');
+      const { id } = await createKey();
+      const [license] = await t.app.db.select({ licenseId: apiKeys.licenseId }).from(apiKeys).where(eq(apiKeys.id, id));
+      const hour = Date.UTC(2026, 10, 26, 9);
+      // An endpoint label as an admin may write it: COPY's separators and escape character must survive the trip.
+      const awkward = 'GET /a\tb\\c\nd\re';
+      const event = (at: number, fields: Partial<UsageEvent> = {}): UsageEvent => ({
+        keyId: id, licenseId: license!.licenseId, productId: product.id, environment: 'live', method: 'GET', endpoint: awkward,
+        status: 200, cost: 2, latencyMs: 5, bytesIn: 10, bytesOut: 100, ip: null, at, ...fields,
+      });
+      await writeBatch(t.app.database.pool, [event(hour + 1), event(hour + 2, { status: 502, cost: 0, latencyMs: 40, ip: '203.0.113.9' }), event(hour + 3_600_000 + 7)]);
+      await writeBatch(t.app.database.pool, [event(hour + 3, { latencyMs: 9, bytesOut: 1 })]);
+
+      const events = await t.app.db.select().from(apiUsageEvents).where(eq(apiUsageEvents.keyId, id)).orderBy(apiUsageEvents.createdAt);
+      expect(events.map((e) => [e.endpoint, e.status, e.ip, e.createdAt.getTime()])).toEqual([
+        [awkward, 200, null, hour + 1], [awkward, 502, '203.0.113.9', hour + 2], [awkward, 200, null, hour + 3], [awkward, 200, null, hour + 3_600_000 + 7],
+      ]);
+      const hours = await t.app.db.execute<{ hour: Date; endpoint: string; calls: number; errors: number; cost: number; latency_ms_sum: number; latency_ms_max: number; bytes_in: number; bytes_out: number }>(
+        sql`select hour, endpoint, calls, errors, cost, latency_ms_sum, latency_ms_max, bytes_in, bytes_out from api_usage_hourly where key_id = ${id} order by hour`);
+      expect(hours.rows.map((r) => ({ ...r, hour: new Date(r.hour).getTime() }))).toEqual([
+        { hour, endpoint: awkward, calls: 3, errors: 1, cost: 4, latency_ms_sum: 54, latency_ms_max: 40, bytes_in: 30, bytes_out: 201 },
+        { hour: hour + 3_600_000, endpoint: awkward, calls: 1, errors: 0, cost: 2, latency_ms_sum: 5, latency_ms_max: 5, bytes_in: 10, bytes_out: 100 },
+      ]);
+      const [used] = await t.app.db.select({ lastUsedAt: apiKeys.lastUsedAt }).from(apiKeys).where(eq(apiKeys.id, id));
+      expect(used!.lastUsedAt!.getTime()).toBe(hour + 3_600_000 + 7);
+
+      // One unloadable row (a status that is not a number): nothing of the batch is kept, and the pool still works.
+      await expect(writeBatch(t.app.database.pool, [event(hour + 20), event(hour + 21, { status: Number.NaN })])).rejects.toThrow();
+      const after = await t.app.db.select().from(apiUsageEvents).where(eq(apiUsageEvents.keyId, id));
+      expect(after).toHaveLength(4);
+      const again = await t.app.db.execute<{ calls: number }>(sql`select sum(calls)::int as calls from api_usage_hourly where key_id = ${id}`);
+      expect(again.rows[0]!.calls).toBe(4);
     });
 
     it('writes what is buffered on a clean stop', async () => {

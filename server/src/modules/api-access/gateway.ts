@@ -46,7 +46,11 @@ function splitUrl(url: string): { slug: string; path: string | null; query: stri
 }
 
 /** A call that belongs to a key: metered however it ends. */
-interface Call { key: CachedKey; method: string; endpoint: string; charge: Charge | null; bytesIn: number; bytesOut: number; ip: string }
+interface Call {
+  key: CachedKey; method: string; endpoint: string; charge: Charge | null; bytesIn: number; bytesOut: number; ip: string;
+  /** The upstream call under way, to stop if the caller goes away. */
+  upstream: Dispatcher.DispatchController | null;
+}
 
 /**
  * `ANY /api/gateway/{productSlug}/{path…}`: checks the key (from memory), its environment, origin and IP rules, the
@@ -81,8 +85,12 @@ export function gatewayHandler(ctx: ApiAccess, lane: HotLane): HotHandler {
     }
 
     const method = req.method!;
-    const call: Call = { key, method, endpoint: `${method} ${path}`, charge: null, bytesIn: 0, bytesOut: 0, ip: hc.ip };
-    res.once('close', () => meter(ctx, call, res.statusCode, started, now));
+    const call: Call = { key, method, endpoint: `${method} ${path}`, charge: null, bytesIn: 0, bytesOut: 0, ip: hc.ip, upstream: null };
+    // One listener for how the call ended: a caller gone before the answer stops the upstream call too.
+    res.once('close', () => {
+      if (!res.writableFinished) call.upstream?.abort(new Error('The caller went away'));
+      meter(ctx, call, res.statusCode, started, now);
+    });
     if (refusal) throw new AppError('FORBIDDEN', refusal.message, { details: { reason: refusal.code } });
     const target = endpointOf(key, method, path);
     if ('code' in target) {
@@ -157,18 +165,13 @@ export async function gatewayRoutes(fastify: FastifyInstance) {
 function proxy(pool: Dispatcher, req: IncomingMessage, res: ServerResponse, path: string, headers: Record<string, string | string[]>, call: Call, own: Record<string, string>): Promise<void> {
   const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
   return new Promise((resolve, reject) => {
-    let controller: Dispatcher.DispatchController | null = null;
     let answered = false;
-    // The caller went away: stop the upstream call too.
-    res.once('close', () => {
-      if (!res.writableFinished) controller?.abort(new Error('The caller went away'));
-    });
     pool.dispatch({
       path, method: req.method as Dispatcher.HttpMethod, headers,
       body: hasBody ? Readable.from(counted(req, call), { objectMode: false }) : null,
     }, {
       onRequestStart(c) {
-        controller = c;
+        call.upstream = c;
       },
       onResponseStart(_c, statusCode, upstreamHeaders) {
         answered = true;
