@@ -6,6 +6,7 @@
 //    judged as a throughput ratio (≥ 50%) and the added p50 latency (< 2 ms); beside them, for reference, the
 //    least a Node.js proxy can do (bench/baseline-proxy.mjs: undici, no checks), so the table shows how much of the
 //    gap is the cost of being a proxy at all on this machine;
+//    then each again with one connection, where the time per call is the hop's own latency, not a queue;
 // 2. exact accounting: a fixed number of requests through the gateway with a fresh key (autocannon `amount`, so
 //    every request is answered), then the key's usage as the admin API reports it, which must equal them.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,7 +74,12 @@ export async function runGatewayBench(ctx, { durationS, connections, exactReques
   const proxy = await measured(bareProxy.url + '/', {}, bareProxy.child.proc.pid);
   progress(`${Math.round(proxy.reqPerSec)} req/s; gateway … `);
   const gateway = await measured(gatewayUrl, { authorization: `Bearer ${key.key}` }, ctx.platformPid);
-  progress(`${Math.round(gateway.reqPerSec)} req/s; exact accounting … `);
+  // One caller at a time: no queue, so the mean time per call (1 / req/s) is the latency the gateway itself adds.
+  // autocannon's latencies are whole milliseconds, too coarse for this.
+  progress(`${Math.round(gateway.reqPerSec)} req/s; one connection … `);
+  const single = async (url, headers) => (await run({ url, headers, connections: 1, duration: Math.min(durationS, 3), pipelining: 1 })).requests.average;
+  const unloaded = { directMs: 1000 / await single(upstream.url + '/', {}), gatewayMs: 1000 / await single(gatewayUrl, { authorization: `Bearer ${key.key}` }) };
+  progress('exact accounting … ');
 
   // 2. Exact accounting with a fresh key: every request of a fixed amount is answered before we count.
   const exactKey = await newKey('accounting');
@@ -89,7 +95,7 @@ export async function runGatewayBench(ctx, { durationS, connections, exactReques
   const ratio = direct.reqPerSec > 0 ? gateway.reqPerSec / direct.reqPerSec : 0;
   const addedP50Ms = gateway.p50Ms - direct.p50Ms;
   return {
-    direct, proxy, gateway, ratio, addedP50Ms,
+    direct, proxy, gateway, ratio, addedP50Ms, unloaded,
     accounting: { sent: exactRequests, served, ok: exact['2xx'], recorded, errors: exact.errors },
     pass: ratio >= GATEWAY_TARGETS.minRatio && addedP50Ms < GATEWAY_TARGETS.maxAddedP50Ms && recorded === served && served === exactRequests && gateway.non2xx === 0,
   };
@@ -109,6 +115,7 @@ export function printGateway(result, printTable) {
     ...(result.proxy ? [['gateway ÷ bare proxy', `${(100 * result.gateway.reqPerSec / result.proxy.reqPerSec).toFixed(1)}%`, '', 'info']] : []),
     ['gateway ÷ direct', `${(result.ratio * 100).toFixed(1)}%`, `≥ ${t.minRatio * 100}%`, result.ratio >= t.minRatio ? 'PASS' : 'FAIL'],
     ['added p50 latency', `${result.addedP50Ms.toFixed(2)} ms`, `< ${t.maxAddedP50Ms} ms`, result.addedP50Ms < t.maxAddedP50Ms ? 'PASS' : 'FAIL'],
+    ...(result.unloaded ? [['added latency, one connection (no queue)', `${(result.unloaded.gatewayMs - result.unloaded.directMs).toFixed(2)} ms (${result.unloaded.directMs.toFixed(2)} → ${result.unloaded.gatewayMs.toFixed(2)} ms a call)`, '', 'info']] : []),
     ['usage recorded ÷ served', `${result.accounting.recorded} / ${result.accounting.served} (of ${result.accounting.sent} sent)`, 'equal', result.accounting.recorded === result.accounting.served ? 'PASS' : 'FAIL'],
   ]);
 }
