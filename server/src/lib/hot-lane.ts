@@ -111,16 +111,17 @@ export class HotLane {
     }
   }
 
-  /** The security headers and request id every API answer carries, as a new object to add to. */
-  headersFor(ctx: HotContext): Record<string, string> {
-    return { ...this.securityHeaders, 'x-request-id': ctx.id };
+  /** The security headers and request id every API answer carries, as a new flat [name, value, …] list to add to. */
+  headersFor(ctx: HotContext): string[] {
+    return [...this.flatHeaders, 'x-request-id', ctx.id];
   }
 
   /** Answer with JSON (`body` may already be serialised, as text or bytes). */
   json(res: ServerResponse, ctx: HotContext, status: number, body: unknown, headers?: Record<string, string>) {
     const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
     // Node's flat [name, value, …] form: no header object is built when nothing was set before.
-    const list = [...this.flatHeaders, 'x-request-id', ctx.id, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text))];
+    const list = this.headersFor(ctx);
+    list.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text)));
     if (headers) for (const name in headers) list.push(name, headers[name]!);
     res.writeHead(status, list);
     res.end(text);

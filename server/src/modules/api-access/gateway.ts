@@ -102,26 +102,27 @@ export function gatewayHandler(ctx: ApiAccess, lane: HotLane): HotHandler {
 
     const outcome = await ctx.limiter.consume(key, target.cost, now);
     noticeMonth(ctx, key, outcome, target.cost);
-    const limitHeaders = rateHeaders(outcome.headers);
     if (!outcome.ok) {
       throw new AppError('RATE_LIMITED', outcome.scope === 'minute' ? 'Too many requests: the per-minute limit of your plan is reached' : `The ${outcome.scope === 'day' ? 'daily' : 'monthly'} quota of your plan is used up`, {
-        headers: { ...limitHeaders, 'retry-after': String(outcome.retryAfterSeconds) },
+        headers: { ...rateHeaders(outcome.headers), 'retry-after': String(outcome.retryAfterSeconds) },
         details: { reason: outcome.code, limit: outcome.scope },
       });
     }
     call.charge = outcome.charge;
 
-    const headers = forwardRequestHeaders(req.headers, {
-      'x-forwarded-for': hc.ip, 'x-forwarded-proto': hc.protocol, 'x-request-id': hc.id,
-      'x-mintreu-key-id': key.id, 'x-mintreu-environment': key.environment, ...(key.plan ? { 'x-mintreu-plan': key.plan.slug } : {}),
-      host: upstream.host,
-    });
+    const headers = forwardRequestHeaders(req.headers, [
+      'x-forwarded-for', hc.ip, 'x-forwarded-proto', hc.protocol, 'x-request-id', hc.id,
+      'x-mintreu-key-id', key.id, 'x-mintreu-environment', key.environment, ...(key.plan ? ['x-mintreu-plan', key.plan.slug] : []),
+      'host', upstream.host,
+    ]);
     if (!headers) {
       await ctx.limiter.refund(outcome.charge);
       throw new AppError('BAD_REQUEST', 'A header value contains a line break or NUL');
     }
     try {
-      await proxy(ctx.upstreams.get(upstream), req, res, upstream.basePath + path + query, headers, call, Object.assign(lane.headersFor(hc), limitHeaders));
+      const own = lane.headersFor(hc);
+      if (outcome.headers) own.push('ratelimit-limit', String(outcome.headers.limit), 'ratelimit-remaining', String(outcome.headers.remaining), 'ratelimit-reset', String(outcome.headers.resetSeconds));
+      await proxy(ctx.upstreams.get(upstream), req, res, upstream.basePath + path + query, headers, call, own);
     } catch (error) {
       // Not served: the call costs nothing.
       if (call.charge) await ctx.limiter.refund(call.charge);
@@ -162,7 +163,7 @@ export async function gatewayRoutes(fastify: FastifyInstance) {
  * back-pressure. Settles when the answer is complete; rejects, with nothing sent, when the upstream fails before it
  * answers. `own` are the platform's headers for the answer; the upstream's may override them.
  */
-function proxy(pool: Dispatcher, req: IncomingMessage, res: ServerResponse, path: string, headers: Record<string, string | string[]>, call: Call, own: Record<string, string>): Promise<void> {
+function proxy(pool: Dispatcher, req: IncomingMessage, res: ServerResponse, path: string, headers: string[], call: Call, own: string[]): Promise<void> {
   const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
   return new Promise((resolve, reject) => {
     let answered = false;
@@ -175,7 +176,7 @@ function proxy(pool: Dispatcher, req: IncomingMessage, res: ServerResponse, path
       },
       onResponseStart(_c, statusCode, upstreamHeaders) {
         answered = true;
-        res.writeHead(statusCode, Object.assign(own, responseHeaders(upstreamHeaders as Record<string, string | string[] | undefined>)));
+        res.writeHead(statusCode, responseHeaders(own, upstreamHeaders as Record<string, string | string[] | undefined>));
       },
       onResponseData(c, chunk) {
         call.bytesOut += chunk.length;

@@ -15,25 +15,44 @@ const responseDrop = new Set([
 
 const unsafeValue = /[\r\n\0]/;
 
-/** Headers to forward, or null when one carries CR, LF or NUL (header injection). */
-export function forwardRequestHeaders(headers: IncomingHttpHeaders, extra: Record<string, string>): Record<string, string | string[]> | null {
+/**
+ * The headers to forward as Node's and undici's flat `[name, value, …]` list (no header object to build per call),
+ * `extra` appended; null when a value carries CR, LF or NUL (header injection).
+ */
+export function forwardRequestHeaders(headers: IncomingHttpHeaders, extra: readonly string[]): string[] | null {
   const named = headerTokens(headers.connection);
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  const out: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined || requestDrop.has(name) || named.has(name)) continue;
-    if (Array.isArray(value) ? value.some((v) => unsafeValue.test(v)) : unsafeValue.test(value)) return null;
-    out[name] = value;
+    if (typeof value === 'string') {
+      if (unsafeValue.test(value)) return null;
+      out.push(name, value);
+    } else {
+      for (const one of value) {
+        if (unsafeValue.test(one)) return null;
+        out.push(name, one);
+      }
+    }
   }
-  return Object.assign(out, extra);
+  for (const item of extra) out.push(item);
+  return out;
 }
 
-export function responseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  const connection = headers.connection;
+/**
+ * The answer's headers as a flat list: the platform's own (`[name, value, …]`) where the upstream did not send the
+ * same name, then the upstream's without hop-by-hop ones and cookies.
+ */
+export function responseHeaders(own: readonly string[], upstream: Record<string, string | string[] | undefined>): string[] {
+  const connection = upstream.connection;
   const named = headerTokens(Array.isArray(connection) ? connection.join(',') : connection);
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  const out: string[] = [];
+  for (let i = 0; i < own.length; i += 2) if (upstream[own[i]!] === undefined) out.push(own[i]!, own[i + 1]!);
+  for (const name in upstream) {
+    const value = upstream[name];
     if (value === undefined || responseDrop.has(name) || named.has(name)) continue;
-    out[name] = value;
+    if (typeof value === 'string') out.push(name, value);
+    else for (const one of value) out.push(name, one);
   }
   return out;
 }
