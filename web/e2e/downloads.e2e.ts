@@ -130,13 +130,17 @@ describe('downloads', () => {
     const page = await newPage()
     const email = uniqueEmail('owner')
     await signUp(page, { name: 'Version Owner', email, password: 'a long owner password' })
-    await adminApi('POST', '/api/admin/licenses', {
+    const granted = await adminApi<{ license: { id: string } }>('POST', '/api/admin/licenses', {
       productId: product.id, email, type: 'commercial_single', reason: 'Browser test: an owner with two releases',
     })
 
     // The Download button (and its version menu) load once the page knows the visitor may download.
     await visit(page, `/products/${product.slug}`)
     await page.waitForFunction(() => document.querySelector('[data-testid="product-cta"]')?.textContent?.trim() === 'Download')
+    // The owner is told so, with the way to their key, rather than the buyer's "after payment" note.
+    const owned = page.getByTestId('product-owned')
+    await owned.waitFor()
+    expect(await owned.getByRole('link').getAttribute('href')).toBe(`/account/licenses/${granted.license.id}`)
     await page.getByTestId('product-cta-versions').click()
     const item = page.getByRole('menuitem', { name: /Legacy release/ })
     expect(await item.textContent()).toContain('v1.4.0')
