@@ -120,8 +120,7 @@ export class HotLane {
   json(res: ServerResponse, ctx: HotContext, status: number, body: unknown, headers?: Record<string, string>) {
     const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
     // Node's flat [name, value, …] form: no header object is built when nothing was set before.
-    const list = this.headersFor(ctx);
-    list.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text)));
+    const list = [...this.flatHeaders, 'x-request-id', ctx.id, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text))];
     if (headers) for (const name in headers) list.push(name, headers[name]!);
     res.writeHead(status, list);
     res.end(text);
