@@ -153,7 +153,7 @@ export function rollUp(events: UsageEvent[]): { hours: unknown[][]; lastUsed: [s
   const lastUsed = new Map<string, number>();
   for (const e of events) {
     const hour = e.at - (e.at % hourMs);
-    // NUL cannot occur in a key id or an endpoint label (an HTTP request line cannot carry it).
+    // Neither a key id nor an hour holds a NUL, so the first two delimit them whatever the endpoint label holds.
     const id = `${e.keyId}\0${hour}\0${e.endpoint}`;
     const row = hours.get(id);
     const error = e.status >= 400 ? 1 : 0;
