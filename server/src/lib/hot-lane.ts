@@ -37,7 +37,6 @@ export function requestIdOf(req: IncomingMessage): string {
 export class HotLane {
   private readonly exact = new Map<string, { route: string; handler: HotHandler }>();
   private readonly prefixes: { prefix: string; route: string; methods: Set<string>; handler: HotHandler }[] = [];
-  private readonly securityHeaders: Record<string, string>;
   private readonly flatHeaders: string[];
   private readonly clientIp: (req: IncomingMessage) => string;
   /** Set once Fastify exists: the app's logger and its request-duration histogram. */
@@ -45,7 +44,6 @@ export class HotLane {
   observe: (method: string, route: string, status: number, seconds: number) => void = () => {};
 
   constructor(options: { securityHeaders: Record<string, string>; trustProxy: boolean }) {
-    this.securityHeaders = { ...options.securityHeaders };
     this.flatHeaders = Object.entries(options.securityHeaders).flat();
     // As Fastify's `request.ip`: the socket's address, or with TRUST_PROXY the client X-Forwarded-For names.
     this.clientIp = options.trustProxy
